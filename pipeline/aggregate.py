@@ -1,0 +1,103 @@
+"""Cross-département aggregates, over current documents only.
+
+A département with two restitutions counts once: only the file marked
+`is_current` feeds these tables.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.contract import COLUMNS
+from pipeline.normalize.themes import THEMES
+from pipeline.parse.intro import PARTICIPANT_CATEGORIES
+
+MATRIX_ROLES = ["irritant", "point_fort", "besoin", "levier", "action"]
+
+
+def current_ids(documents: pd.DataFrame) -> set[str]:
+    return set(documents.loc[documents["is_current"] == True, "document_id"])  # noqa: E712
+
+
+def _departement_key(frame: pd.DataFrame) -> pd.Series:
+    """The département, or the document itself when its département is unknown."""
+    return frame["departement_code"].where(frame["departement_code"].notna(), "doc:" + frame["document_id"])
+
+
+def build_aggregates(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    documents = tables["documents"]
+    current = current_ids(documents)
+    items = tables["items"][tables["items"]["document_id"].isin(current)].copy()
+    items["dep"] = _departement_key(items)
+    actions = tables["actions"][tables["actions"]["document_id"].isin(current)].copy()
+    actions["dep"] = _departement_key(actions)
+    participants = tables["participants"][tables["participants"]["document_id"].isin(current)]
+    return {
+        "theme_summary": theme_summary(items),
+        "category_summary": category_summary(items, len(current)),
+        "department_theme_matrix": department_theme_matrix(documents[documents["document_id"].isin(current)], items),
+        "actors_summary": actors_summary(actions),
+        "participants_summary": participants_summary(participants),
+    }
+
+
+def theme_summary(items: pd.DataFrame) -> pd.DataFrame:
+    if items.empty:
+        return pd.DataFrame(columns=COLUMNS["theme_summary"])
+    grouped = items.groupby(["theme", "role"]).agg(n_items=("item_id", "size"), n_departements=("dep", "nunique"))
+    return grouped.reset_index().sort_values(["theme", "role"])[COLUMNS["theme_summary"]]
+
+
+def category_summary(items: pd.DataFrame, n_current: int) -> pd.DataFrame:
+    classified = items[items["category"].notna()]
+    rows = []
+    for (theme, role, category), group in classified.groupby(["theme", "role", "category"]):
+        n_deps = group["dep"].nunique()
+        rows.append({
+            "theme": theme, "role": role, "category": category, "n_items": len(group),
+            "n_departements": n_deps,
+            "share_departements": round(n_deps / n_current, 4) if n_current else 0.0,
+            "examples": list(dict.fromkeys(group["text"]))[:3],
+        })
+    return pd.DataFrame(rows, columns=COLUMNS["category_summary"])
+
+
+def department_theme_matrix(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    counts = items.groupby(["document_id", "theme", "role"]).size()
+    rows = []
+    for _, doc in documents.sort_values(["departement_code", "document_id"], na_position="last").iterrows():
+        for theme in THEMES:
+            row = {
+                "departement_code": doc["departement_code"], "departement": doc["departement"],
+                "academie": doc["academie"], "theme": theme,
+            }
+            for role in MATRIX_ROLES:
+                row[f"n_{role}"] = int(counts.get((doc["document_id"], theme, role), 0))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS["department_theme_matrix"])
+
+
+def actors_summary(actions: pd.DataFrame) -> pd.DataFrame:
+    exploded = actions.explode("acteurs").dropna(subset=["acteurs"])
+    rows = []
+    for actor, group in exploded.groupby("acteurs"):
+        rows.append({
+            "actor": actor, "n_actions": len(group), "n_departements": group["dep"].nunique(),
+            "themes": sorted(set(group["theme"])),
+        })
+    frame = pd.DataFrame(rows, columns=COLUMNS["actors_summary"])
+    return frame.sort_values(["n_actions", "actor"], ascending=[False, True]) if not frame.empty else frame
+
+
+def participants_summary(participants: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for category in PARTICIPANT_CATEGORIES:
+        group = participants[participants["category"] == category]
+        counts = group["count"].dropna()
+        rows.append({
+            "category": category,
+            "n_departements_checked": int((group["checked"] == True).sum()),  # noqa: E712
+            "total_count": int(counts.sum()) if not counts.empty else 0,
+            "n_departements_count_missing": int(group["count"].isna().sum()),
+        })
+    return pd.DataFrame(rows, columns=COLUMNS["participants_summary"])

@@ -1,0 +1,53 @@
+"""The output contract (v1): file names, columns and codes, in one place.
+
+The CSV writer, the schema checks and the generated data dictionary all
+read from here, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pipeline.normalize.themes import THEMES, UNKNOWN
+
+LIST_SEPARATOR = " | "
+
+COLUMNS: dict[str, list[str]] = {
+    "documents": [
+        "document_id", "source_file", "format", "status", "reason", "message", "departement_code",
+        "departement", "academie", "region_academique", "session_date", "session_place",
+        "session_format", "n_pages", "n_items", "is_current", "ingested_at",
+    ],
+    "participants": ["document_id", "departement_code", "category", "checked", "count", "n_etablissements"],
+    "items": [
+        "item_id", "document_id", "departement_code", "section", "theme", "theme_raw", "role", "text",
+        "category", "categories", "category_score", "page", "table_index", "row_index",
+    ],
+    "actions": [
+        "document_id", "departement_code", "theme", "quoi", "comment", "acteurs", "acteurs_raw",
+        "temporalite", "temporalite_raw", "indicateurs",
+    ],
+    "theme_summary": ["theme", "role", "n_items", "n_departements"],
+    "category_summary": ["theme", "role", "category", "n_items", "n_departements", "share_departements", "examples"],
+    "department_theme_matrix": [
+        "departement_code", "departement", "academie", "theme",
+        "n_irritant", "n_point_fort", "n_besoin", "n_levier", "n_action",
+    ],
+    "actors_summary": ["actor", "n_actions", "n_departements", "themes"],
+    "participants_summary": ["category", "n_departements_checked", "total_count", "n_departements_count_missing"],
+    "quarantine": ["source_file", "document_id", "reason", "message", "detected_at"],
+}
+
+THEME_CODES = [*THEMES, UNKNOWN]
+SECTIONS = ["retex", "diagnostic", "projection", "plan_action", "fiche"]
+ROLES = ["retex", "irritant", "point_fort", "besoin", "levier", "action", "acteur", "temporalite",
+         "indicateur", "difficulte"]
+CLASSIFIED_ROLES = ["irritant", "point_fort", "besoin", "levier", "action", "difficulte"]
+STATUSES = ["ok", "partial", "rejected"]
+DOCUMENT_REASONS = ["encrypted", "corrupt", "empty", "no_text_layer", "not_a_restitution", "too_large",
+                    "unsupported_format", "missing_sections"]
+# Quarantine rows for single items (not whole files) carry this reason.
+UNKNOWN_THEME_REASON = "unknown_theme"
+SESSION_FORMATS = ["presentiel", "distanciel", "hybride"]
+TEMPORALITES = ["court", "moyen", "long"]
+ACTORS = ["ministere", "rectorat", "dsden", "region", "departement", "intercommunalite", "commune",
+          "cite_educative", "etat_deconcentre", "centres_sociaux", "associations", "canope", "inspe",
+          "etablissements", "familles", "entreprises", "autre"]

@@ -1,0 +1,79 @@
+"""Write the contract's CSV files, atomically.
+
+Each file is written to a temporary file in the same folder, flushed to
+disk, then renamed over the old one: a reader, or a run killed half-way,
+sees the previous complete file or the new complete file, never a torn one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.contract import COLUMNS, LIST_SEPARATOR
+
+
+def format_value(value) -> str:
+    """A Python value as the contract spells it in a CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, float):
+        if value != value:  # NaN from pandas means unknown
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4f}".rstrip("0")
+    return str(value)
+
+
+def to_csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    for row in frame[columns].itertuples(index=False, name=None):
+        writer.writerow([format_value(v) for v in row])
+    return buffer.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tables(outputs: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
+    """Write every contract table present in `tables` as outputs/<name>.csv."""
+    written = {}
+    for name, frame in tables.items():
+        path = outputs / f"{name}.csv"
+        write_atomic(path, to_csv_text(frame, COLUMNS[name]))
+        written[name] = path
+    return written
+
+
+def previous_ingestion_times(outputs: Path) -> dict[str, str]:
+    """document_id → ingested_at from the last documents.csv, if any."""
+    path = outputs / "documents.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["document_id"]: row["ingested_at"]
+            for row in csv.DictReader(handle)
+            if row.get("document_id") and row.get("ingested_at")
+        }

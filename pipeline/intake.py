@@ -1,0 +1,105 @@
+"""Decide what a file is from its bytes, before any parser touches it.
+
+Names lie (a text file called .docx, a PDF called .doc); sizes can be
+hostile (a zip whose parts inflate to gigabytes). Both are checked here,
+cheaply, so the readers only ever see a PDF or a DOCX of sane size.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from pipeline.errors import RejectedFile
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100  # normal DOCX parts stay under ~30:1 (FIELD-NOTES)
+_RATIO_CHECK_FROM = 1024 * 1024  # tiny parts compress wildly without harm
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_ODF_PREFIX = b"application/vnd.oasis.opendocument"
+SUPPORTED = ("pdf", "docx")
+
+
+def sniff(path: Path) -> str:
+    """Return "pdf" or "docx", or raise RejectedFile with the contract's reason."""
+    size = path.stat().st_size
+    if size == 0:
+        raise RejectedFile("empty", "Le fichier est vide (0 octet).")
+    if size > MAX_FILE_BYTES:
+        raise RejectedFile(
+            "too_large",
+            f"Le fichier pèse {size / 1e6:.0f} Mo (maximum accepté : {MAX_FILE_BYTES / 1e6:.0f} Mo).",
+        )
+    with path.open("rb") as handle:
+        head = handle.read(2048)
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return _sniff_zip(path)
+    if head.startswith(_OLE_MAGIC):
+        return _sniff_ole(path)
+    if not head.strip():
+        raise RejectedFile("empty", "Le fichier ne contient que des espaces ou des octets nuls.")
+    if path.suffix.lower().lstrip(".") in SUPPORTED:
+        raise RejectedFile(
+            "corrupt",
+            f"Le fichier porte l'extension {path.suffix} mais son contenu n'est ni un PDF ni un document Word.",
+        )
+    raise RejectedFile("unsupported_format", _unsupported_message(path))
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            names = {member.filename for member in members}
+            if "word/document.xml" in names:
+                _check_inflation(members)
+                return "docx"
+            if "mimetype" in names and archive.read("mimetype")[:64].startswith(_ODF_PREFIX):
+                raise RejectedFile(
+                    "unsupported_format",
+                    "Document OpenDocument (.odt) : enregistrez-le au format Word (.docx) ou PDF.",
+                )
+    except zipfile.BadZipFile as exc:
+        raise RejectedFile("corrupt", f"L'archive du document Word est endommagée ({exc}).") from exc
+    if path.suffix.lower() == ".docx":
+        raise RejectedFile("corrupt", "Le fichier .docx ne contient pas de document Word (word/document.xml absent).")
+    raise RejectedFile("unsupported_format", _unsupported_message(path))
+
+
+def _check_inflation(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip bomb from its directory alone, before inflating anything."""
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise RejectedFile(
+            "too_large",
+            f"Le document Word se décompresse en {total / 1e6:.0f} Mo "
+            f"(maximum accepté : {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} Mo).",
+        )
+    for member in members:
+        if member.file_size < _RATIO_CHECK_FROM:
+            continue
+        ratio = member.file_size / max(member.compress_size, 1)
+        if ratio > MAX_COMPRESSION_RATIO:
+            raise RejectedFile(
+                "too_large",
+                f"La partie {member.filename} se décompresse {ratio:.0f} fois (archive piégée ?) : fichier refusé.",
+            )
+
+
+def _sniff_ole(path: Path) -> str:
+    data = path.read_bytes()
+    if _ENCRYPTED_PACKAGE in data:
+        raise RejectedFile("encrypted", "Le document Word est protégé par un mot de passe : il ne peut pas être lu.")
+    raise RejectedFile(
+        "unsupported_format",
+        "Ancien format Word (.doc) ou autre document Office binaire : enregistrez-le en .docx ou en PDF.",
+    )
+
+
+def _unsupported_message(path: Path) -> str:
+    suffix = path.suffix or "(sans extension)"
+    return f"Format non pris en charge ({suffix}) : seuls les fichiers PDF et Word (.docx) sont lus."

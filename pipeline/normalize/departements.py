@@ -1,0 +1,84 @@
+"""The 101 départements of 2020 and the resolution of a DSDEN title to one.
+
+Titles come as "DSDEN de la Sarthe", "DSDEN 72", "Direction des services
+départementaux de l'éducation nationale du Nord", "DSDEN des
+Bouches-du-Rhône"... The reference table (INSEE code, name, académie and
+région académique as of the 2020 reform) is `pipeline/data/departements.csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+from rapidfuzz import fuzz, process
+
+from pipeline.text import fold
+
+
+@dataclass(frozen=True)
+class Departement:
+    code: str
+    nom: str
+    academie: str
+    region_academique: str
+
+
+_TITLE_RE = re.compile(
+    r"\b(?:dsden|dasen|ia[- ]dasen|inspection academique|direction des services departementaux"
+    r"(?: de l'education nationale)?)\b(.*)$"
+)
+_CODE_RE = re.compile(r"^\s*(?:du |de la |de l'|des |de |d')?\(?\s*(2a|2b|97[1-6]|\d{2})\s*\)?\s*$")
+_ARTICLE_RE = re.compile(r"^(?:de la |de l'|du |des |de |d'|en |dans l'|dans le |dans la )")
+
+
+@lru_cache(maxsize=1)
+def departements() -> dict[str, Departement]:
+    """The reference table, keyed by INSEE code."""
+    text = files("pipeline").joinpath("data", "departements.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines())
+    return {row["code"]: Departement(**row) for row in rows}
+
+
+@lru_cache(maxsize=1)
+def _names() -> list[tuple[str, str]]:
+    """Folded names, also without their own article ("La Réunion" → "reunion")."""
+    names = []
+    for code, d in departements().items():
+        name = fold(d.nom).replace("-", " ")
+        names.append((name, code))
+        if name.startswith(("la ", "le ", "les ")):
+            names.append((name.split(" ", 1)[1], code))
+    return names
+
+
+def resolve_title(text: str) -> Departement | None:
+    """The département named in a DSDEN title line, or None."""
+    folded = fold(text)
+    match = _TITLE_RE.search(folded)
+    if not match:
+        return None
+    return resolve_name(match.group(1))
+
+
+def resolve_name(text: str) -> Departement | None:
+    """A département from its name (with or without article) or its code."""
+    rest = fold(text).strip(" :,-–()")
+    code = _CODE_RE.match(rest)
+    if code:
+        return departements().get(code.group(1).upper())
+    rest = _ARTICLE_RE.sub("", rest).replace("-", " ").strip()
+    if not rest:
+        return None
+    names = _names()
+    exact = [c for name, c in names if rest == name or rest.startswith(name + " ")]
+    if exact:
+        # "Haute-Loire" must beat "Loire": the longest exact name wins.
+        return departements()[max(exact, key=lambda c: len(fold(departements()[c].nom)))]
+    found = process.extractOne(rest, [name for name, _ in names], scorer=fuzz.ratio)
+    if found and found[1] >= 85:
+        return departements()[names[found[2]][1]]
+    return None

@@ -1,0 +1,141 @@
+"""The introduction table: region, date and place, format, animators and
+the nine participant rows.
+
+Rows are found by their label text, not their position. Check boxes come
+as glyphs (the DOCX reader turns Word check-box controls into ☒/☐ too).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.model import Participant, SessionMeta, Table
+from pipeline.normalize.dates import parse_date_place
+from pipeline.text import fold, split_statements
+
+PARTICIPANT_CATEGORIES = [
+    "premier_degre", "second_degre", "representants_academiques", "usagers", "associations",
+    "elus_collectivites", "chercheurs", "operateurs", "edtech",
+]
+# Checked in this order: "Élus, cadres et représentants d'association" must
+# not land on associations, "Représentants des usagers" not on académiques.
+_CATEGORY_RULES = [
+    ("premier_degre", re.compile(r"premier degre|1er degre|1\s*er degre|primaire")),
+    ("second_degre", re.compile(r"second degre|2nd degre|2d degre|secondaire")),
+    ("edtech", re.compile(r"edtech|ed tech")),
+    ("chercheurs", re.compile(r"chercheu")),
+    ("operateurs", re.compile(r"operateur")),
+    ("elus_collectivites", re.compile(r"\belus?\b|collectivit")),
+    ("usagers", re.compile(r"usagers|familles et eleves|parents")),
+    ("associations", re.compile(r"association|collectifs")),
+    ("representants_academiques", re.compile(r"academique")),
+]
+CHECKED = "☒☑✓✔✗✘⊠▣■"
+UNCHECKED = "☐□❏❑"
+_BOX_RE = re.compile(rf"\[\s*[xX]\s*\]|\[\s*\]|[{CHECKED}{UNCHECKED}]")
+_COUNT_RE = re.compile(r"participants?\s*:?\s*(\d+)")
+_ESTABLISHMENTS_RE = re.compile(r"etablissements?(?:\s+representes?)?\s*:?\s*(\d+)")
+_FORMATS = [
+    ("hybride", re.compile(r"les\s*(?:2|deux)\b|hybride|mixte|bimodal")),
+    ("presentiel", re.compile(r"presentiel")),
+    ("distanciel", re.compile(r"distanciel|a distance|visio")),
+]
+
+
+def is_intro_table(table: Table) -> bool:
+    labels = " ".join(fold(row[0].text) for row in table.rows if row)
+    if re.search(r"date\(?s?\)? et lieu|format de la session|animateurs|participants a la session", labels):
+        return True
+    return sum(1 for row in table.rows if _participant_category(_row_text(row[1:]))) >= 3
+
+
+def read_intro(table: Table, meta: SessionMeta, participants: dict[str, Participant]) -> None:
+    """Fill `meta` and `participants` from the rows of an introduction table."""
+    for row in table.rows:
+        if not row:
+            continue
+        label = fold(row[0].text)
+        rest = _row_text(row[1:])
+        if "region" in label and "academique" in label:
+            meta.region_raw = rest.replace("\n", " ").strip() or None
+        elif re.search(r"date|lieu", label) and not _BOX_RE.search(rest):
+            meta.session_date, meta.session_place = parse_date_place(rest)
+        elif "format" in label:
+            meta.session_format = _session_format(rest)
+        elif "animat" in label:
+            meta.animateurs = [s.text for cell in row[1:] for s in split_statements(cell.lines)]
+        category = _participant_category(rest)
+        if category and category not in participants:
+            participants[category] = _participant(category, rest)
+
+
+def _row_text(cells) -> str:
+    texts: list[str] = []
+    for cell in cells:
+        text = cell.text
+        if text and text not in texts:
+            texts.append(text)
+    return "\n".join(texts)
+
+
+def _participant_category(text: str) -> str | None:
+    """The category of a participant row: a check box followed by its label."""
+    box = _BOX_RE.search(text)
+    if not box:
+        return None
+    label = fold(text[box.end():]).split("nombre de participants")[0]
+    for category, pattern in _CATEGORY_RULES:
+        if pattern.search(label):
+            return category
+    return None
+
+
+def _participant(category: str, text: str) -> Participant:
+    box = _BOX_RE.search(text)
+    checked = _is_checked(box.group(0)) if box else None
+    folded = fold(text).replace("\n", " ")
+    count = _COUNT_RE.search(folded)
+    establishments = _ESTABLISHMENTS_RE.search(folded)
+    return Participant(
+        category=category,
+        checked=checked,
+        count=int(count.group(1)) if count else None,
+        n_etablissements=int(establishments.group(1)) if establishments else None,
+    )
+
+
+def _is_checked(glyph: str) -> bool:
+    return glyph in CHECKED or "x" in glyph.lower()
+
+
+def _session_format(text: str) -> str | None:
+    """The format whose box is checked; a label with no box at all counts as said."""
+    boxes = list(_BOX_RE.finditer(text))
+    if not boxes:
+        return _format_named(fold(text))
+    checked: list[str] = []
+    for box, following in zip(boxes, boxes[1:] + [None]):
+        if not _is_checked(box.group(0)):
+            continue
+        label = fold(text[box.end(): following.start() if following else None])
+        code = _format_named(label)
+        if code and code not in checked:
+            checked.append(code)
+    if {"presentiel", "distanciel"} <= set(checked) or "hybride" in checked:
+        return "hybride"
+    return checked[0] if checked else None
+
+
+def _format_named(folded: str) -> str | None:
+    for code, pattern in _FORMATS:
+        if pattern.search(folded):
+            return code
+    return None
+
+
+def complete_participants(found: dict[str, Participant]) -> list[Participant]:
+    """Always the nine categories, in the template's order."""
+    return [
+        found.get(category) or Participant(category=category, checked=None, count=None, n_etablissements=None)
+        for category in PARTICIPANT_CATEGORIES
+    ]

@@ -1,0 +1,393 @@
+"""Read a PDF into layout blocks with pdfplumber.
+
+Each page is parsed once and closed at once (FIELD-NOTES: unclosed pages
+grow memory linearly); only light geometry survives the page. A second,
+cheap pass over that geometry then does what needs the whole document:
+dropping running headers and footers, rebuilding paragraphs from wrapped
+lines, and stitching tables that continue on the next page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pdfplumber
+from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.text import extract_words
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+from pipeline.errors import RejectedFile
+from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
+from pipeline.text import starts_with_bullet
+
+MAX_PAGES = 500
+_LINE_TOLERANCE = 3.0  # points: words whose tops differ less share a line
+_EDGE_TOLERANCE = 3.0  # points: column boundaries that match across pages
+_DIGITS_RE = re.compile(r"\d+")
+_WORD_RE = re.compile(r"\w+")
+
+
+@dataclass
+class _PLine:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+    first_word_width: float
+    n_words: int
+    page: int
+
+
+@dataclass
+class _PCell:
+    x0: float
+    x1: float
+    lines: list[_PLine] = field(default_factory=list)
+
+
+@dataclass
+class _PTable:
+    top: float
+    bottom: float
+    columns: list[float]  # x positions of the vertical boundaries
+    rows: list[list[_PCell]]
+    row_pages: list[int]
+    page: int
+
+
+@dataclass
+class _Page:
+    number: int
+    height: float
+    lines: list[_PLine]  # outside tables
+    tables: list[_PTable]
+    last_bottom: float  # lowest content, before tables move between pages
+
+
+def read_pdf(path: Path) -> Layout:
+    pages = list(_read_pages(path))
+    if not any(page.lines or page.tables for page in pages):
+        if not pages:
+            raise RejectedFile("empty", "Le PDF ne contient aucune page.")
+        raise RejectedFile(
+            "no_text_layer",
+            "Le PDF ne contient pas de texte (document numérisé ?) : "
+            "il faut une version avec couche texte ou une reconnaissance de caractères.",
+        )
+    _drop_running_lines(pages)
+    right_edge = max((line.x1 for page in pages for line in page.lines), default=0.0)
+    _stitch_tables(pages)
+    return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages)), n_pages=len(pages))
+
+
+def _read_pages(path: Path):
+    try:
+        pdf = pdfplumber.open(str(path))
+    except PdfminerException as exc:
+        raise _classify_open_error(exc) from exc
+    with pdf:
+        if len(pdf.pages) > MAX_PAGES:
+            raise RejectedFile(
+                "too_large", f"Le PDF compte {len(pdf.pages)} pages (maximum accepté : {MAX_PAGES})."
+            )
+        for page in pdf.pages:
+            try:
+                yield _read_page(page)
+            finally:
+                page.close()
+
+
+def _classify_open_error(exc: Exception) -> RejectedFile:
+    cause = exc.__context__ or exc.__cause__
+    if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(cause).lower():
+        return RejectedFile("encrypted", "Le PDF est protégé par un mot de passe : il ne peut pas être lu.")
+    return RejectedFile("corrupt", f"Le PDF est endommagé ou tronqué ({type(cause).__name__ if cause else 'erreur'}).")
+
+
+def _read_page(page) -> _Page:
+    chars = [c for c in page.chars if c.get("upright", True)]
+    tables = []
+    in_table: set[int] = set()
+    for found in page.find_tables():
+        table = _read_table(found, chars, in_table, page.page_number)
+        if table is not None:
+            tables.append(table)
+    outside = [c for i, c in enumerate(chars) if i not in in_table]
+    return _Page(
+        number=page.page_number,
+        height=float(page.height),
+        lines=_lines(outside, page.page_number),
+        tables=tables,
+        last_bottom=max((c["bottom"] for c in chars if c["text"].strip()), default=0.0),
+    )
+
+
+def _read_table(found, chars, in_table: set[int], page_number: int) -> _PTable | None:
+    x0, top, x1, bottom = found.bbox
+    grid_rows = [row.cells for row in found.rows]
+    if not grid_rows:
+        return None
+    columns = sorted({round(c[0], 1) for row in grid_rows for c in row if c} | {round(x1, 1)})
+    buckets: dict[tuple[int, int], list] = {}
+    for i, char in enumerate(chars):
+        cx = (char["x0"] + char["x1"]) / 2
+        cy = (char["top"] + char["bottom"]) / 2
+        if not (x0 <= cx <= x1 and top <= cy <= bottom):
+            continue
+        in_table.add(i)
+        for r, row in enumerate(grid_rows):
+            hit = next(
+                (k for k, c in enumerate(row) if c and c[0] <= cx <= c[2] and c[1] <= cy <= c[3]),
+                None,
+            )
+            if hit is not None:
+                buckets.setdefault((r, hit), []).append(char)
+                break
+    rows = []
+    for r, row in enumerate(grid_rows):
+        cells = []
+        for k, bbox in enumerate(row):
+            cell = _PCell(x0=bbox[0], x1=bbox[2]) if bbox else _PCell(x0=0, x1=0)
+            cell.lines = _lines(buckets.get((r, k), []), page_number)
+            cells.append(cell)
+        rows.append(cells)
+    return _PTable(top=top, bottom=bottom, columns=columns, rows=rows,
+                   row_pages=[page_number] * len(rows), page=page_number)
+
+
+def _lines(chars, page_number: int) -> list[_PLine]:
+    if not chars:
+        return []
+    words = extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=["size", "fontname"])
+    words.sort(key=lambda w: (round(w["top"]), w["x0"]))
+    grouped: list[list[dict]] = []
+    for word in words:
+        if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= _LINE_TOLERANCE:
+            grouped[-1].append(word)
+        else:
+            grouped.append([word])
+    lines = []
+    for group in grouped:
+        group.sort(key=lambda w: w["x0"])
+        lines.append(
+            _PLine(
+                text=" ".join(w["text"] for w in group),
+                x0=group[0]["x0"],
+                x1=group[-1]["x1"],
+                top=min(w["top"] for w in group),
+                bottom=max(w["bottom"] for w in group),
+                size=max(group, key=lambda w: len(w["text"]))["size"],
+                bold=all("bold" in w["fontname"].lower() for w in group),
+                first_word_width=group[0]["x1"] - group[0]["x0"],
+                n_words=len(group),
+                page=page_number,
+            )
+        )
+    lines.sort(key=lambda line: line.top)
+    return lines
+
+
+# --------------------------------------------------------------------------
+# Whole-document passes
+# --------------------------------------------------------------------------
+
+
+def _drop_running_lines(pages: list[_Page]) -> None:
+    """Remove headers and footers: lines in the page margins that repeat."""
+    def key(line: _PLine) -> str:
+        return _DIGITS_RE.sub("#", line.text.strip().lower())
+
+    def in_margin(line: _PLine, page: _Page) -> bool:
+        return line.top < 0.08 * page.height or line.bottom > 0.92 * page.height
+
+    counts = Counter(key(line) for page in pages for line in page.lines if in_margin(line, page))
+    threshold = max(2, int(0.3 * len(pages)))
+    for page in pages:
+        page.lines = [
+            line for line in page.lines
+            if not (in_margin(line, page) and (counts[key(line)] >= threshold or key(line) in ("#", "# / #", "#/#")))
+        ]
+
+
+def _same_columns(a: _PTable, b: _PTable) -> bool:
+    return len(a.columns) == len(b.columns) and all(
+        abs(x - y) <= _EDGE_TOLERANCE for x, y in zip(a.columns, b.columns)
+    )
+
+
+def _row_text(row: list[_PCell]) -> str:
+    return " | ".join(" ".join(line.text for line in cell.lines) for cell in row).lower()
+
+
+def _stitch_tables(pages: list[_Page]) -> None:
+    """Join a table that runs on from one page to the next.
+
+    Keys (FIELD-NOTES): nothing below the table on page N, nothing above
+    it on page N+1, the same column boundaries. A first row equal to the
+    table's header is a repeated header and is dropped; a first row that
+    carries on the last row's text (a row split by the page break) is
+    merged into it.
+    """
+    for prev_page, page in zip(pages, pages[1:]):
+        if not prev_page.tables or not page.tables:
+            continue
+        before, after = prev_page.tables[-1], page.tables[0]
+        if any(line.top > before.bottom for line in prev_page.lines):
+            continue
+        if any(line.bottom < after.top for line in page.lines):
+            continue
+        if not _same_columns(before, after):
+            continue
+        rows, row_pages = after.rows, after.row_pages
+        if rows and _row_text(rows[0]) == _row_text(before.rows[0]):
+            rows, row_pages = rows[1:], row_pages[1:]
+        elif rows and len(before.rows) > 1 and _continues_row(before.rows[-1], rows[0]):
+            for cell, extra in zip(before.rows[-1], rows[0]):
+                cell.lines.extend(extra.lines)
+            rows, row_pages = rows[1:], row_pages[1:]
+        before.rows.extend(rows)
+        before.row_pages.extend(row_pages)
+        before.bottom = after.bottom
+        page.tables[0] = before
+        prev_page.tables.pop()
+
+
+def _continues_row(last: list[_PCell], first: list[_PCell]) -> bool:
+    """Whether the first row on a new page is the rest of a split row.
+
+    A template row always names its theme in the first column, so an empty
+    first cell means the row goes on. Otherwise a cell whose text starts in
+    lower case, or without the bullet its column's text started with, is
+    the tail of a cut statement.
+    """
+    if not first or not first[0].lines:
+        return True
+    for prev, cell in zip(last, first):
+        if not cell.lines or not prev.lines:
+            continue
+        head = cell.lines[0].text.lstrip()
+        if head[:1].islower():
+            return True
+        if starts_with_bullet(prev.lines[0].text) and not starts_with_bullet(head):
+            return True
+    return False
+
+
+def _vocabulary(pages: list[_Page]) -> set[str]:
+    """Every word the document writes whole, to tell a cut word from two words."""
+    words: set[str] = set()
+    for page in pages:
+        lines = list(page.lines)
+        for table in page.tables:
+            lines.extend(line for row in table.rows for cell in row for line in cell.lines)
+        for line in lines:
+            words.update(_WORD_RE.findall(line.text.lower()))
+    return words
+
+
+def _blocks(pages: list[_Page], right_edge: float, vocabulary: set[str]) -> list[Block]:
+    blocks: list[Block] = []
+    n_tables = 0
+    for page in pages:
+        # A table stitched from earlier pages sits first: nothing was above it.
+        entries: list[tuple[float, object]] = [
+            (t.top if t.page == page.number else -1.0, t) for t in page.tables
+        ]
+        for paragraph in _paragraphs(page.lines, right_edge):
+            entries.append((paragraph[0].top, paragraph))
+        entries.sort(key=lambda e: e[0])
+        for _, entry in entries:
+            if isinstance(entry, _PTable):
+                blocks.append(_to_table(entry, n_tables, vocabulary))
+                n_tables += 1
+            else:
+                for i, line in enumerate(entry):
+                    blocks.append(Paragraph(line=_to_line(line, new_paragraph=i == 0, glue=False, level=None)))
+        if page.last_bottom < 0.75 * page.height:
+            blocks.append(PageBreak())
+    return blocks
+
+
+def _paragraphs(lines: list[_PLine], right_edge: float) -> list[list[_PLine]]:
+    paragraphs: list[list[_PLine]] = []
+    for line in lines:
+        if paragraphs and _wraps(paragraphs[-1][-1], line, right_edge):
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    return paragraphs
+
+
+def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
+    """True when `line` is the wrapped continuation of `prev`.
+
+    A line breaks where the next word no longer fits: so `prev` continues
+    on `line` exactly when prev's end plus a space plus line's first word
+    would overflow the right limit. Lines far apart, of another size, or
+    opening with a bullet start something new.
+    """
+    if starts_with_bullet(line.text):
+        return False
+    if abs(line.size - prev.size) > 0.5 or line.bold != prev.bold:
+        return False
+    gap = line.top - prev.bottom
+    if gap > 0.8 * prev.size or gap < -1:
+        return False
+    space = 0.3 * prev.size
+    return prev.x1 + space + line.first_word_width > right_limit - 1.0
+
+
+def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: set[str]) -> bool:
+    """A word cut without hyphen because it was wider than the column.
+
+    Geometry alone cannot tell "visioconférenc|es" from "professionnelle|
+    commune": both fill a narrow column. The document's own vocabulary
+    can: a cut word's halves are not words it writes elsewhere, its whole is.
+    """
+    if prev.n_words != 1 or prev.x1 < right_limit - 0.7 * prev.size or not line.text[:1].islower():
+        return False
+    head = _WORD_RE.findall(prev.text.lower())
+    tail = _WORD_RE.findall(line.text.lower())
+    if not head or not tail:
+        return False
+    return head[-1] + tail[0] in vocabulary or head[-1] not in vocabulary
+
+
+def _cell_lines(cell: _PCell, right_limit: float, vocabulary: set[str]) -> list[Line]:
+    bullet_x = [line.x0 for line in cell.lines if starts_with_bullet(line.text)]
+    base = min(bullet_x) if bullet_x else None
+    out: list[Line] = []
+    prev: _PLine | None = None
+    for line in cell.lines:
+        # Across a page break or after a lower-case start, only a bullet starts anew.
+        if prev is not None and (prev.page != line.page or line.text[:1].islower()):
+            continues = not starts_with_bullet(line.text)
+        else:
+            continues = prev is not None and _wraps(prev, line, right_limit)
+        glue = continues and _glued(prev, line, right_limit, vocabulary)
+        level = None
+        if base is not None and starts_with_bullet(line.text):
+            level = 1 if line.x0 > base + 4 else 0
+        out.append(_to_line(line, new_paragraph=not continues, glue=glue, level=level))
+        prev = line
+    return out
+
+
+def _to_table(table: _PTable, index: int, vocabulary: set[str]) -> Table:
+    pads = [
+        cell.x1 - max(line.x1 for line in cell.lines)
+        for row in table.rows for cell in row if cell.lines and cell.x1 > cell.x0
+    ]
+    pad = min(max(min(pads, default=5.0), 1.0), 10.0)
+    rows = [[Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary)) for cell in row] for row in table.rows]
+    return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages))
+
+
+def _to_line(line: _PLine, new_paragraph: bool, glue: bool, level: int | None) -> Line:
+    return Line(text=line.text, new_paragraph=new_paragraph, level=level, glue=glue, page=line.page)

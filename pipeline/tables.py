@@ -1,0 +1,179 @@
+"""Turn per-file results into the contract's per-document tables.
+
+Values stay Python values here (None, bool, int, list); the CSV writer
+formats them as the contract says (empty cell, true/false, " | ").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+import pandas as pd
+
+from pipeline.contract import COLUMNS, UNKNOWN_THEME_REASON
+from pipeline.model import DocumentResult, Item
+from pipeline.normalize.themes import UNKNOWN
+
+
+def item_id(document_id: str, item: Item) -> str:
+    """Stable across runs: where the statement sits, not what it says."""
+    key = f"{document_id}|{item.section}|{item.table_index}|{item.row_index}|{item.column}|{item.position}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def document_row(result: DocumentResult, ingested_at: str) -> dict:
+    meta = result.restitution.meta if result.restitution else None
+    return {
+        "document_id": result.document_id,
+        "source_file": result.source_file,
+        "format": result.format,
+        "status": result.status,
+        "reason": result.reason,
+        "message": result.message,
+        "departement_code": meta.departement_code if meta else None,
+        "departement": meta.departement if meta else None,
+        "academie": meta.academie if meta else None,
+        "region_academique": meta.region_academique if meta else None,
+        "session_date": meta.session_date if meta else None,
+        "session_place": meta.session_place if meta else None,
+        "session_format": meta.session_format if meta else None,
+        "n_pages": result.n_pages,
+        "n_items": len(result.items),
+        "is_current": None,  # decided across documents: see mark_current
+        "ingested_at": ingested_at,
+    }
+
+
+def item_rows(result: DocumentResult) -> list[dict]:
+    code = result.restitution.meta.departement_code if result.restitution else None
+    return [
+        {
+            "item_id": item_id(result.document_id, item),
+            "document_id": result.document_id,
+            "departement_code": code,
+            "section": item.section,
+            "theme": item.theme,
+            "theme_raw": item.theme_raw,
+            "role": item.role,
+            "text": item.text,
+            "category": item.category,
+            "categories": item.categories,
+            "category_score": item.category_score,
+            "page": item.page,
+            "table_index": item.table_index,
+            "row_index": item.row_index,
+        }
+        for item in result.items
+    ]
+
+
+def participant_rows(result: DocumentResult) -> list[dict]:
+    if result.restitution is None:
+        return []
+    code = result.restitution.meta.departement_code
+    return [
+        {
+            "document_id": result.document_id,
+            "departement_code": code,
+            "category": p.category,
+            "checked": p.checked,
+            "count": p.count,
+            "n_etablissements": p.n_etablissements,
+        }
+        for p in result.restitution.participants
+    ]
+
+
+def action_rows(result: DocumentResult) -> list[dict]:
+    if result.restitution is None:
+        return []
+    code = result.restitution.meta.departement_code
+    return [
+        {
+            "document_id": result.document_id,
+            "departement_code": code,
+            "theme": a.theme,
+            "quoi": a.quoi,
+            "comment": a.comment,
+            "acteurs": a.acteurs,
+            "acteurs_raw": a.acteurs_raw,
+            "temporalite": a.temporalite,
+            "temporalite_raw": a.temporalite_raw,
+            "indicateurs": a.indicateurs,
+        }
+        for a in result.restitution.actions
+    ]
+
+
+def quarantine_rows(result: DocumentResult, detected_at: str) -> list[dict]:
+    """The file itself when not fully ingested, and each item of unknown theme.
+
+    A RETEX title for which the document states no theme is `inconnu` by
+    design (CONTRACT.md) and is not quarantined.
+    """
+    rows = []
+    if result.status != "ok":
+        rows.append({
+            "source_file": result.source_file, "document_id": result.document_id,
+            "reason": result.reason, "message": result.message, "detected_at": detected_at,
+        })
+    for item in result.items:
+        if item.theme != UNKNOWN or (item.section == "retex" and not item.theme_raw):
+            continue
+        rows.append({
+            "source_file": result.source_file,
+            "document_id": result.document_id,
+            "reason": UNKNOWN_THEME_REASON,
+            "message": (
+                f"Thème non reconnu « {item.theme_raw or '(vide)'} » pour l'énoncé "
+                f"{item_id(result.document_id, item)} ({item.section}, {item.role}) : « {item.text[:80]} »."
+            ),
+            "detected_at": detected_at,
+        })
+    return rows
+
+
+def mark_current(documents: pd.DataFrame) -> pd.DataFrame:
+    """Only the newest restitution of each département is current.
+
+    Newest means the latest session date; then a complete file over a
+    partial one; then the later file name ("_v2" after "_v1").
+    """
+    documents = documents.copy()
+    documents["is_current"] = None
+    readable = documents[(documents["status"] != "rejected") & documents["departement_code"].notna()]
+    documents.loc[readable.index, "is_current"] = False
+    best: dict[str, tuple] = {}
+    for index, row in readable.iterrows():
+        key = (row["session_date"] or "", row["status"] == "ok", row["source_file"])
+        code = row["departement_code"]
+        if code not in best or key > best[code][0]:
+            best[code] = (key, index)
+    for _, index in best.values():
+        documents.at[index, "is_current"] = True
+    # A readable file whose département is unknown cannot be superseded.
+    orphans = documents[(documents["status"] != "rejected") & documents["departement_code"].isna()]
+    documents.loc[orphans.index, "is_current"] = True
+    return documents
+
+
+def build_document_tables(results: list[DocumentResult], ingested: dict[str, str], now: str) -> dict[str, pd.DataFrame]:
+    """documents, participants, items, actions and quarantine, in a stable order.
+
+    `ingested` maps a document_id to the time its content was first seen,
+    so reprocessing the same bytes keeps its `ingested_at`.
+    """
+    results = sorted(results, key=lambda r: (r.source_file, r.document_id))
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for result in results:
+        first_seen = ingested.get(result.document_id, now)
+        rows["documents"].append(document_row(result, first_seen))
+        rows["participants"].extend(participant_rows(result))
+        rows["items"].extend(item_rows(result))
+        rows["actions"].extend(action_rows(result))
+        rows["quarantine"].extend(quarantine_rows(result, first_seen))
+    tables = {name: pd.DataFrame(rows[name], columns=COLUMNS[name], dtype=object) for name in COLUMNS
+              if name in ("documents", "participants", "items", "actions", "quarantine")}
+    tables["documents"] = mark_current(tables["documents"])
+    return tables
