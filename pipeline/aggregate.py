@@ -1,7 +1,7 @@
 """Cross-département aggregates, over current documents only.
 
-A département with two restitutions counts once: only the file marked
-`is_current` feeds these tables.
+A département counts once: only one current file per département feeds
+these tables (see counted_ids).
 """
 
 from __future__ import annotations
@@ -15,8 +15,22 @@ from pipeline.parse.intro import PARTICIPANT_CATEGORIES
 MATRIX_ROLES = ["irritant", "point_fort", "besoin", "levier", "action"]
 
 
-def current_ids(documents: pd.DataFrame) -> set[str]:
-    return set(documents.loc[documents["is_current"] == True, "document_id"])  # noqa: E712
+def counted_ids(documents: pd.DataFrame) -> set[str]:
+    """One current document per département: the one the aggregates count.
+
+    Several current files of one département describe the same session
+    (same date: a DOCX and its PDF export); counting each would double the
+    département's statements. A complete file wins, then a native DOCX
+    over a PDF export, then the first file name.
+    """
+    current = documents[documents["is_current"] == True]  # noqa: E712
+    chosen: dict[str, tuple] = {}
+    for _, row in current.iterrows():
+        key = row["departement_code"] if row["departement_code"] else "doc:" + row["document_id"]
+        rank = (row["status"] != "ok", row["format"] != "docx", row["source_file"])
+        if key not in chosen or rank < chosen[key][0]:
+            chosen[key] = (rank, row["document_id"])
+    return {document_id for _, document_id in chosen.values()}
 
 
 def _departement_key(frame: pd.DataFrame) -> pd.Series:
@@ -26,7 +40,7 @@ def _departement_key(frame: pd.DataFrame) -> pd.Series:
 
 def build_aggregates(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     documents = tables["documents"]
-    current = current_ids(documents)
+    current = counted_ids(documents)
     items = tables["items"][tables["items"]["document_id"].isin(current)].copy()
     items["dep"] = _departement_key(items)
     actions = tables["actions"][tables["actions"]["document_id"].isin(current)].copy()

@@ -55,6 +55,10 @@ class Table:
     page: int | None = None
     # 1-based page of each row's first line (PDF only).
     row_pages: list[int | None] = field(default_factory=list)
+    # Rows that open a page after a page break inside the table: each may be
+    # the rest of the row above, cut by the break (PDF only). The template
+    # parser decides, since it knows which column names the theme.
+    continued_rows: set[int] = field(default_factory=set)
 
     def page_of_row(self, i: int) -> int | None:
         if i < len(self.row_pages):

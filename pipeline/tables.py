@@ -135,26 +135,22 @@ def quarantine_rows(result: DocumentResult, detected_at: str) -> list[dict]:
 
 
 def mark_current(documents: pd.DataFrame) -> pd.DataFrame:
-    """Only the newest restitution of each département is current.
+    """A restitution is superseded only by a strictly newer one.
 
-    Newest means the latest session date; then a complete file over a
-    partial one; then the later file name ("_v2" after "_v1").
+    Newer means a later session date for the same département. Two files
+    of the same session (a DOCX and its PDF export, say) both stay
+    current; the aggregates count that session once (see aggregate.py).
     """
     documents = documents.copy()
-    documents["is_current"] = None
-    readable = documents[(documents["status"] != "rejected") & documents["departement_code"].notna()]
-    documents.loc[readable.index, "is_current"] = False
-    best: dict[str, tuple] = {}
-    for index, row in readable.iterrows():
-        key = (row["session_date"] or "", row["status"] == "ok", row["source_file"])
-        code = row["departement_code"]
-        if code not in best or key > best[code][0]:
-            best[code] = (key, index)
-    for _, index in best.values():
-        documents.at[index, "is_current"] = True
-    # A readable file whose département is unknown cannot be superseded.
-    orphans = documents[(documents["status"] != "rejected") & documents["departement_code"].isna()]
-    documents.loc[orphans.index, "is_current"] = True
+    readable = (documents["status"] != "rejected")
+    documents["is_current"] = readable.map(lambda ok: True if ok else None).astype(object)
+    dated = documents[readable & documents["departement_code"].notna()]
+    latest = dated.groupby("departement_code")["session_date"].agg(
+        lambda dates: max((d for d in dates if d), default="")
+    )
+    for index, row in dated.iterrows():
+        if (row["session_date"] or "") < latest[row["departement_code"]]:
+            documents.at[index, "is_current"] = False
     return documents
 
 

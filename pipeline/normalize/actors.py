@@ -31,8 +31,7 @@ def lexicon() -> list[tuple[str, re.Pattern[str]]]:
 def actor_codes(raw: str) -> list[str]:
     """Codes of the actors named in `raw`, in order of first mention."""
     codes: list[str] = []
-    text = fold(raw)
-    for mention in _mentions(text):
+    for mention in _mentions(raw):
         found = [code for code, pattern in lexicon() if pattern.search(mention)]
         if not found and not _FILLER_RE.match(mention.strip(" .…")):
             found = [OTHER]
@@ -42,11 +41,12 @@ def actor_codes(raw: str) -> list[str]:
     return codes
 
 
-def _mentions(text: str) -> list[str]:
-    """Split on separators outside parentheses; a parenthesis stays with its mention."""
+def _mentions(raw: str) -> list[str]:
+    """Folded mentions, split on separators outside parentheses and on line
+    breaks; a parenthesis stays with its mention."""
     mentions = []
-    for line in text.splitlines():
-        line = strip_bullet(line)
+    for line in raw.splitlines():
+        line = fold(strip_bullet(line))
         protected = _PAREN_RE.sub(lambda m: "(" + m.group(1).replace(",", "\x00").replace(" et ", "\x01") + ")", line)
         for part in _SPLIT_RE.split(protected):
             part = part.replace("\x00", ",").replace("\x01", " et ").strip()

@@ -9,7 +9,7 @@ tables parse the same. An "Annexe" heading ends the restitution: annexes
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.model import (
     ActionRow, Block, Cell, Item, Layout, Line, PageBreak, Paragraph, Participant,
@@ -22,7 +22,7 @@ from pipeline.normalize.themes import UNKNOWN, ThemeMatch, resolve_theme
 from pipeline.parse.columns import THEME, TableShape, column_role, table_shape
 from pipeline.parse.fiches import Fiche, part_heading
 from pipeline.parse.intro import complete_participants, is_intro_table, read_intro
-from pipeline.text import fold, split_statements, strip_bullet
+from pipeline.text import fold, split_statements, starts_with_bullet, strip_bullet
 
 REQUIRED_SECTIONS = ("diagnostic", "projection", "plan_action")
 _RETEX_RE = re.compile(r"^\s*RETEX\s*(?:n\s*[°ºo]\s*)?\d+\s*[-–—:.)]\s*(\S.*)$", re.I)
@@ -209,11 +209,34 @@ class _Walker:
             self.last_theme = None
         self.last_shape = shape
         self.sections.add(shape.section)
+        rows: list[tuple[int, list[Cell]]] = []
         for r in range(first_row, len(table.rows)):
-            self._row(table, shape, r)
+            row = table.rows[r]
+            if r in table.continued_rows and self._continues(shape, rows[-1][1] if rows else None, row):
+                if rows:  # otherwise it is the rest of a header cut by the page break
+                    rows[-1] = (rows[-1][0], _merge_rows(rows[-1][1], row))
+                continue
+            rows.append((r, row))
+        for r, row in rows:
+            self._row(table, shape, r, row)
 
-    def _row(self, table: Table, shape: TableShape, r: int) -> None:
-        row = table.rows[r]
+    def _continues(self, shape: TableShape, previous: list[Cell] | None, row: list[Cell]) -> bool:
+        """Whether a row opening a new page is the rest of the row above.
+
+        Its theme cell decides: empty or starting in lower case, it goes
+        on; naming no theme or the same theme as the row above, it is the
+        label's tail ("…RESPONSABLE ET | SOUVERAIN"); naming another theme,
+        it is a new row.
+        """
+        theme = _theme_text(shape, row)
+        if not theme or theme[:1].islower():
+            return True
+        if previous is None:
+            return False
+        current = resolve_theme(theme).code
+        return current == UNKNOWN or current == resolve_theme(_theme_text(shape, previous)).code
+
+    def _row(self, table: Table, shape: TableShape, r: int, row: list[Cell]) -> None:
         cells: dict[str, list[tuple[int, Cell]]] = {}
         for k, role in enumerate(shape.roles):
             if role and k < len(row):
@@ -264,6 +287,27 @@ class _Walker:
         found = resolve_name(code.group(1)) if code else None
         if found:
             self._set_departement(found)
+
+
+def _theme_text(shape: TableShape, row: list[Cell]) -> str:
+    return " ".join(
+        strip_bullet(line.text) for k, role in enumerate(shape.roles)
+        if role == THEME and k < len(row) for line in row[k].lines
+    ).strip()
+
+
+def _merge_rows(upper: list[Cell], lower: list[Cell]) -> list[Cell]:
+    """Glue the two halves of a row cut by a page break, cell by cell."""
+    merged = []
+    for k in range(max(len(upper), len(lower))):
+        lines = list(upper[k].lines) if k < len(upper) else []
+        tail = list(lower[k].lines) if k < len(lower) else []
+        if tail and lines:
+            # The first line after the break continues the cut statement
+            # unless it opens a new bullet.
+            tail[0] = replace(tail[0], new_paragraph=starts_with_bullet(tail[0].text))
+        merged.append(Cell(lines=lines + tail))
+    return merged
 
 
 def _is_header_row(row: list[Cell]) -> bool:

@@ -59,6 +59,7 @@ class _PTable:
     rows: list[list[_PCell]]
     row_pages: list[int]
     page: int
+    continued_rows: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -230,9 +231,8 @@ def _stitch_tables(pages: list[_Page]) -> None:
 
     Keys (FIELD-NOTES): nothing below the table on page N, nothing above
     it on page N+1, the same column boundaries. A first row equal to the
-    table's header is a repeated header and is dropped; a first row that
-    carries on the last row's text (a row split by the page break) is
-    merged into it.
+    table's header is a repeated header and is dropped; any other first
+    row is marked as possibly the rest of a row cut by the page break.
     """
     for prev_page, page in zip(pages, pages[1:]):
         if not prev_page.tables or not page.tables:
@@ -247,10 +247,8 @@ def _stitch_tables(pages: list[_Page]) -> None:
         rows, row_pages = after.rows, after.row_pages
         if rows and _row_text(rows[0]) == _row_text(before.rows[0]):
             rows, row_pages = rows[1:], row_pages[1:]
-        elif rows and len(before.rows) > 1 and _continues_row(before.rows[-1], rows[0]):
-            for cell, extra in zip(before.rows[-1], rows[0]):
-                cell.lines.extend(extra.lines)
-            rows, row_pages = rows[1:], row_pages[1:]
+        if rows:
+            before.continued_rows.add(len(before.rows))
         before.rows.extend(rows)
         before.row_pages.extend(row_pages)
         before.bottom = after.bottom
@@ -258,30 +256,9 @@ def _stitch_tables(pages: list[_Page]) -> None:
         prev_page.tables.pop()
 
 
-def _continues_row(last: list[_PCell], first: list[_PCell]) -> bool:
-    """Whether the first row on a new page is the rest of a split row.
-
-    A template row always names its theme in the first column, so an empty
-    first cell means the row goes on. Otherwise a cell whose text starts in
-    lower case, or without the bullet its column's text started with, is
-    the tail of a cut statement.
-    """
-    if not first or not first[0].lines:
-        return True
-    for prev, cell in zip(last, first):
-        if not cell.lines or not prev.lines:
-            continue
-        head = cell.lines[0].text.lstrip()
-        if head[:1].islower():
-            return True
-        if starts_with_bullet(prev.lines[0].text) and not starts_with_bullet(head):
-            return True
-    return False
-
-
-def _vocabulary(pages: list[_Page]) -> set[str]:
-    """Every word the document writes whole, to tell a cut word from two words."""
-    words: set[str] = set()
+def _vocabulary(pages: list[_Page]) -> Counter[str]:
+    """How often the document writes each word, to tell a cut word from two words."""
+    words: Counter[str] = Counter()
     for page in pages:
         lines = list(page.lines)
         for table in page.tables:
@@ -291,7 +268,7 @@ def _vocabulary(pages: list[_Page]) -> set[str]:
     return words
 
 
-def _blocks(pages: list[_Page], right_edge: float, vocabulary: set[str]) -> list[Block]:
+def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> list[Block]:
     blocks: list[Block] = []
     n_tables = 0
     for page in pages:
@@ -343,12 +320,13 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
     return prev.x1 + space + line.first_word_width > right_limit - 1.0
 
 
-def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: set[str]) -> bool:
+def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[str]) -> bool:
     """A word cut without hyphen because it was wider than the column.
 
     Geometry alone cannot tell "visioconférenc|es" from "professionnelle|
     commune": both fill a narrow column. The document's own vocabulary
-    can: a cut word's halves are not words it writes elsewhere, its whole is.
+    can: a cut word's head is not a word it writes elsewhere (it occurs
+    only here), or its whole is.
     """
     if prev.n_words != 1 or prev.x1 < right_limit - 0.7 * prev.size or not line.text[:1].islower():
         return False
@@ -356,10 +334,10 @@ def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: set[str])
     tail = _WORD_RE.findall(line.text.lower())
     if not head or not tail:
         return False
-    return head[-1] + tail[0] in vocabulary or head[-1] not in vocabulary
+    return vocabulary[head[-1] + tail[0]] > 0 or vocabulary[head[-1]] < 2
 
 
-def _cell_lines(cell: _PCell, right_limit: float, vocabulary: set[str]) -> list[Line]:
+def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str]) -> list[Line]:
     bullet_x = [line.x0 for line in cell.lines if starts_with_bullet(line.text)]
     base = min(bullet_x) if bullet_x else None
     out: list[Line] = []
@@ -379,14 +357,15 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: set[str]) -> list[
     return out
 
 
-def _to_table(table: _PTable, index: int, vocabulary: set[str]) -> Table:
+def _to_table(table: _PTable, index: int, vocabulary: Counter[str]) -> Table:
     pads = [
         cell.x1 - max(line.x1 for line in cell.lines)
         for row in table.rows for cell in row if cell.lines and cell.x1 > cell.x0
     ]
     pad = min(max(min(pads, default=5.0), 1.0), 10.0)
     rows = [[Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary)) for cell in row] for row in table.rows]
-    return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages))
+    return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages),
+                 continued_rows=set(table.continued_rows))
 
 
 def _to_line(line: _PLine, new_paragraph: bool, glue: bool, level: int | None) -> Line:
