@@ -38,31 +38,24 @@ def _departement_key(frame: pd.DataFrame) -> pd.Series:
     return frame["departement_code"].where(frame["departement_code"].notna(), "doc:" + frame["document_id"])
 
 
-def build_aggregates(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    documents = tables["documents"]
-    current = counted_ids(documents)
-    items = tables["items"][tables["items"]["document_id"].isin(current)].copy()
-    items["dep"] = _departement_key(items)
-    actions = tables["actions"][tables["actions"]["document_id"].isin(current)].copy()
-    actions["dep"] = _departement_key(actions)
-    participants = tables["participants"][tables["participants"]["document_id"].isin(current)]
-    return {
-        "theme_summary": theme_summary(items),
-        "category_summary": category_summary(items, len(current)),
-        "department_theme_matrix": department_theme_matrix(documents[documents["document_id"].isin(current)], items),
-        "actors_summary": actors_summary(actions),
-        "participants_summary": participants_summary(participants),
-    }
+def counted(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the counted documents, with a département key `dep`."""
+    kept = frame[frame["document_id"].isin(counted_ids(documents))].copy()
+    kept["dep"] = _departement_key(kept)
+    return kept
 
 
-def theme_summary(items: pd.DataFrame) -> pd.DataFrame:
+def theme_summary(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    items = counted(items, documents)
     if items.empty:
         return pd.DataFrame(columns=COLUMNS["theme_summary"])
     grouped = items.groupby(["theme", "role"]).agg(n_items=("item_id", "size"), n_departements=("dep", "nunique"))
     return grouped.reset_index().sort_values(["theme", "role"])[COLUMNS["theme_summary"]]
 
 
-def category_summary(items: pd.DataFrame, n_current: int) -> pd.DataFrame:
+def category_summary(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    n_current = len(counted_ids(documents))
+    items = counted(items, documents)
     classified = items[items["category"].notna()]
     rows = []
     for (theme, role, category), group in classified.groupby(["theme", "role", "category"]):
@@ -77,9 +70,10 @@ def category_summary(items: pd.DataFrame, n_current: int) -> pd.DataFrame:
 
 
 def department_theme_matrix(documents: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    counts = items.groupby(["document_id", "theme", "role"]).size()
+    counts = counted(items, documents).groupby(["document_id", "theme", "role"]).size()
+    shown = documents[documents["document_id"].isin(counted_ids(documents))]
     rows = []
-    for _, doc in documents.sort_values(["departement_code", "document_id"], na_position="last").iterrows():
+    for _, doc in shown.sort_values(["departement_code", "document_id"], na_position="last").iterrows():
         for theme in THEMES:
             row = {
                 "departement_code": doc["departement_code"], "departement": doc["departement"],
@@ -91,8 +85,8 @@ def department_theme_matrix(documents: pd.DataFrame, items: pd.DataFrame) -> pd.
     return pd.DataFrame(rows, columns=COLUMNS["department_theme_matrix"])
 
 
-def actors_summary(actions: pd.DataFrame) -> pd.DataFrame:
-    exploded = actions.explode("acteurs").dropna(subset=["acteurs"])
+def actors_summary(documents: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    exploded = counted(actions, documents).explode("acteurs").dropna(subset=["acteurs"])
     rows = []
     for actor, group in exploded.groupby("acteurs"):
         rows.append({
@@ -103,7 +97,8 @@ def actors_summary(actions: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["n_actions", "actor"], ascending=[False, True]) if not frame.empty else frame
 
 
-def participants_summary(participants: pd.DataFrame) -> pd.DataFrame:
+def participants_summary(documents: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
+    participants = counted(participants, documents)
     rows = []
     for category in PARTICIPANT_CATEGORIES:
         group = participants[participants["category"] == category]

@@ -7,8 +7,6 @@ formats them as the contract says (empty cell, true/false, " | ").
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-
 import pandas as pd
 
 from pipeline.contract import COLUMNS, UNKNOWN_THEME_REASON
@@ -154,22 +152,35 @@ def mark_current(documents: pd.DataFrame) -> pd.DataFrame:
     return documents
 
 
-def build_document_tables(results: list[DocumentResult], ingested: dict[str, str], now: str) -> dict[str, pd.DataFrame]:
-    """documents, participants, items, actions and quarantine, in a stable order.
+def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS[name], dtype=object)
 
-    `ingested` maps a document_id to the time its content was first seen,
-    so reprocessing the same bytes keeps its `ingested_at`.
-    """
-    results = sorted(results, key=lambda r: (r.source_file, r.document_id))
-    rows: dict[str, list[dict]] = defaultdict(list)
-    for result in results:
-        first_seen = ingested.get(result.document_id, now)
-        rows["documents"].append(document_row(result, first_seen))
-        rows["participants"].extend(participant_rows(result))
-        rows["items"].extend(item_rows(result))
-        rows["actions"].extend(action_rows(result))
-        rows["quarantine"].extend(quarantine_rows(result, first_seen))
-    tables = {name: pd.DataFrame(rows[name], columns=COLUMNS[name], dtype=object) for name in COLUMNS
-              if name in ("documents", "participants", "items", "actions", "quarantine")}
-    tables["documents"] = mark_current(tables["documents"])
-    return tables
+
+def _ordered(results: list[DocumentResult]) -> list[DocumentResult]:
+    return sorted(results, key=lambda r: (r.source_file, r.document_id))
+
+
+def documents_table(results: list[DocumentResult], ingested: dict[str, str], now: str) -> pd.DataFrame:
+    """One row per file. `ingested` maps a document_id to the time its
+    content was first seen, so reprocessing the same bytes keeps it."""
+    rows = [document_row(r, ingested.get(r.document_id, now)) for r in _ordered(results)]
+    return mark_current(_frame("documents", rows))
+
+
+def items_table(results: list[DocumentResult]) -> pd.DataFrame:
+    return _frame("items", [row for r in _ordered(results) for row in item_rows(r)])
+
+
+def participants_table(results: list[DocumentResult]) -> pd.DataFrame:
+    return _frame("participants", [row for r in _ordered(results) for row in participant_rows(r)])
+
+
+def actions_table(results: list[DocumentResult]) -> pd.DataFrame:
+    return _frame("actions", [row for r in _ordered(results) for row in action_rows(r)])
+
+
+def quarantine_table(results: list[DocumentResult], documents: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine rows dated by their file's first ingestion, so that a
+    rerun on the same files writes the same bytes."""
+    seen = dict(zip(documents["document_id"], documents["ingested_at"]))
+    return _frame("quarantine", [row for r in _ordered(results) for row in quarantine_rows(r, seen.get(r.document_id, ""))])
