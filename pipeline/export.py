@@ -42,9 +42,16 @@ def to_csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
     return buffer.getvalue()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other readers
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -77,3 +84,28 @@ def previous_ingestion_times(outputs: Path) -> dict[str, str]:
             for row in csv.DictReader(handle)
             if row.get("document_id") and row.get("ingested_at")
         }
+
+
+def write_duckdb(path: Path, csv_files: dict[str, Path]) -> None:
+    """A DuckDB database holding the same tables as the CSV files.
+
+    Built in a temporary file and renamed, like the CSV files: DuckDB
+    readers never see a half-built database.
+    """
+    import duckdb  # imported here: only the export needs it
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    Path(tmp).unlink()  # DuckDB creates the file itself
+    try:
+        with duckdb.connect(tmp) as con:
+            for name, csv_path in csv_files.items():
+                con.execute(
+                    f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, header = true, auto_detect = true)',
+                    [str(csv_path)],
+                )
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        Path(tmp + ".wal").unlink(missing_ok=True)

@@ -46,7 +46,7 @@ class _StyleInfo:
 
     def __init__(self, document: docx.document.Document) -> None:
         self.heading: dict[str, int] = {}
-        self.listed: set[str] = set()
+        self.listed: dict[str, int] = {}  # list styles and their nesting level
         for style in document.styles.element.findall(qn("w:style")):
             style_id = style.get(qn("w:styleId")) or ""
             name_el = style.find(qn("w:name"))
@@ -59,8 +59,10 @@ class _StyleInfo:
                 level = int(ppr.find(qn("w:outlineLvl")).get(qn("w:val"), "9"))
                 if level < 9:
                     self.heading[style_id] = level + 1
-            if ppr is not None and ppr.find(qn("w:numPr")) is not None:
-                self.listed.add(style_id)
+            numpr = ppr.find(qn("w:numPr")) if ppr is not None else None
+            if numpr is not None:
+                ilvl = numpr.find(qn("w:ilvl"))
+                self.listed[style_id] = int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0
 
 
 def _children(element, *tags: str) -> Iterator:
@@ -187,9 +189,7 @@ def _list_level(ppr, styles: _StyleInfo) -> int | None:
         if num_id is not None and num_id.get(qn("w:val")) == "0":
             return None  # numbering explicitly removed
         return int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0
-    if _style_id(ppr) in styles.listed:
-        return 0
-    return None
+    return styles.listed.get(_style_id(ppr))
 
 
 def _has_page_break(p) -> bool:

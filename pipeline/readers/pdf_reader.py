@@ -330,6 +330,8 @@ def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[s
     """
     if prev.n_words != 1 or prev.x1 < right_limit - 0.7 * prev.size or not line.text[:1].islower():
         return False
+    if not prev.text[-1:].isalpha():  # "informatiques," ends a word, not a cut
+        return False
     head = _WORD_RE.findall(prev.text.lower())
     tail = _WORD_RE.findall(line.text.lower())
     if not head or not tail:

@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Dagster keeps its run history (SQLite) in a project-local folder.
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: setup run test dev clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+	mkdir -p $(DAGSTER_HOME)
+
+## Process the sample documents in raw/ and write the contract's files to outputs/.
+run: setup
+	$(BIN)/egn run --raw raw --outputs outputs
+
+## The whole test suite.
+test: setup
+	$(BIN)/pytest
+
+## The Dagster UI on http://127.0.0.1:3000 (local only).
+dev: setup
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) $(DAGSTER_HOME)

@@ -1,0 +1,164 @@
+"""Build small restitutions with python-docx, to test what Word files do
+that the corpus files happen not to: merged cells, nested tables,
+check-box content controls, tables wrapped in content controls."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import docx
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+
+W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
+
+PARTICIPANT_LABELS = [
+    "Équipes pédagogiques, éducatives administratives du premier degré",
+    "Équipes pédagogiques, éducatives, administratives du second degré",
+    "Représentants académiques",
+    "Représentants des usagers (familles et élèves)",
+    "Associations et collectifs actifs de la sphère éducative locale, de médiation et d'inclusion",
+    "Élus, cadres et représentants d'association, d'élus communaux, départementaux, régionaux et des collectivités",
+    "Chercheurs",
+    "Opérateurs",
+    "Représentants de la filière EdTech",
+]
+DIAGNOSTIC_HEADER = ["Thématique concernée (parmi les 5)", "RETEX", "Irritants", "Points forts"]
+PROJECTION_HEADER = ["Thématique concernée (parmi les 5)", "Irritants principaux", "Besoin",
+                     "Axes d'amélioration ou leviers permettant de répondre aux besoins correspondants aux irritants"]
+PLAN_HEADER = ["Thématique concernée (parmi les 5)", "Axes d'amélioration principaux (Quoi)",
+               "Actions à mener (Comment)", "Acteurs mobilisés",
+               "Temporalité souhaitée pour une mise en œuvre", "Indicateurs et facteurs de réussite"]
+
+
+def checkbox_control(checked: bool) -> str:
+    """A Word check-box content control, as Word 2010+ writes it."""
+    glyph = "☒" if checked else "☐"
+    return (
+        f'<w:sdt {nsdecls("w")} {W14}><w:sdtPr><w14:checkbox><w14:checked w14:val="{int(checked)}"/>'
+        '</w14:checkbox></w:sdtPr><w:sdtContent><w:r><w:t>'
+        f"{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
+    )
+
+
+def _bullets(cell, texts: list[str], level: int = 0) -> None:
+    first = True
+    for text in texts:
+        paragraph = cell.paragraphs[0] if first and not cell.paragraphs[0].text else cell.add_paragraph()
+        first = False
+        paragraph.style = "List Bullet" if level == 0 else "List Bullet 2"
+        paragraph.add_run(text)
+
+
+def _fill_row(row, values) -> None:
+    for cell, value in zip(row.cells, values):
+        if isinstance(value, list):
+            _bullets(cell, value)
+        else:
+            cell.text = value
+
+
+def add_table(document, header: list[str], rows: list[list]) -> docx.table.Table:
+    table = document.add_table(rows=1 + len(rows), cols=len(header))
+    _fill_row(table.rows[0], header)
+    for row, values in zip(table.rows[1:], rows):
+        _fill_row(row, values)
+    return table
+
+
+def add_intro(document, date_place: str, checkbox_controls: bool = False, counts: dict | None = None) -> None:
+    counts = counts or {}
+    table = document.add_table(rows=4 + len(PARTICIPANT_LABELS), cols=3)
+    table.cell(0, 0).text = "Nom de la Région académique"
+    table.cell(0, 1).text = "PAYS DE LA LOIRE"
+    table.cell(1, 0).text = "Date(s) et lieu(x) de la session"
+    table.cell(1, 1).text = date_place
+    table.cell(2, 0).text = "Format de la session Cocher la case correspondante"
+    format_cell = table.cell(2, 1)
+    if checkbox_controls:
+        paragraph = format_cell.paragraphs[0]
+        for label, checked in (("Présentiel", False), ("Distanciel", True), ("Les 2", False)):
+            paragraph._p.append(parse_xml(checkbox_control(checked)))
+            paragraph.add_run(f" {label} ")
+    else:
+        format_cell.text = "☐ Présentiel ☒ Distanciel ☐ Les 2"
+    table.cell(3, 0).text = "Animateurs de la session"
+    table.cell(3, 1).text = "Jeanne DUPONT - IA-DASEN"
+    for i, label in enumerate(PARTICIPANT_LABELS):
+        row = 4 + i
+        table.cell(row, 0).text = "Participants à la session" if i == 0 else ""
+        count = counts.get(i)
+        table.cell(row, 1).text = f"{'☒' if count else '☐'} {label}"
+        table.cell(row, 2).text = f"Nombre de participants : {count if count is not None else 'à compléter'}"
+
+
+def restitution(path: Path, *, title: str = "DSDEN de la Mayenne",
+                date_place: str = "Jeudi 12 novembre 2020 – Lycée Douanier Rousseau – Laval (53)",
+                diagnostic_rows: list[list] | None = None, projection: bool = True, plan: bool = True,
+                checkbox_controls: bool = False) -> Path:
+    """A minimal but complete restitution; callers then alter it."""
+    document = docx.Document()
+    document.add_paragraph("Trame de restitution")
+    document.add_paragraph(title)
+    document.add_heading("Introduction", level=2)
+    add_intro(document, date_place, checkbox_controls, counts={0: 14, 3: 2})
+    document.add_heading("Diagnostic des points forts et irritants", level=3)
+    add_table(document, DIAGNOSTIC_HEADER, diagnostic_rows or [
+        ["Un égal accès au numérique pour tous", ["Prêt de tablettes"], ["Zones blanches en milieu rural"],
+         ["Mobilisation des communes"]],
+        ["Enseigner et apprendre avec le numérique", "", ["Manque de vidéoprojecteurs"],
+         ["Classes virtuelles bien accueillies"]],
+    ])
+    if projection:
+        document.add_heading("Synthèse des besoins & axes d'amélioration", level=3)
+        add_table(document, PROJECTION_HEADER, [
+            ["Gouvernance et anticipation", ["Achats sans concertation"], ["Associer les usagers"],
+             ["Comité départemental du numérique"]],
+        ])
+    if plan:
+        document.add_heading("Plan d'action pour répondre aux besoins et activer les leviers d'amélioration", level=2)
+        add_table(document, PLAN_HEADER, [
+            ["Travailler ensemble autrement", ["Former les équipes"], ["Parcours m@gistère"],
+             ["Rectorat (DANE), Canopé"], ["Court terme"], ["Nombre de personnes formées"]],
+        ])
+    document.save(path)
+    return path
+
+
+def merge_theme_cells(path: Path, table_index: int, first_row: int, last_row: int) -> None:
+    """Merge the theme column vertically, as Word does (vMerge)."""
+    document = docx.Document(path)
+    table = document.tables[table_index]
+    table.cell(first_row, 0).merge(table.cell(last_row, 0))
+    document.save(path)
+
+
+def wrap_table_in_content_control(path: Path, table_index: int) -> None:
+    """Put a table inside a block-level content control (w:sdt)."""
+    document = docx.Document(path)
+    tbl = document.tables[table_index]._tbl
+    sdt = parse_xml(f"<w:sdt {nsdecls('w')}><w:sdtPr/><w:sdtContent/></w:sdt>")
+    tbl.addprevious(sdt)
+    sdt.find(qn("w:sdtContent")).append(tbl)
+    document.save(path)
+
+
+def nest_table_in_cell(path: Path, table_index: int, row: int, col: int, texts: list[str]) -> None:
+    """Replace a cell's content by a one-column nested table."""
+    document = docx.Document(path)
+    cell = document.tables[table_index].cell(row, col)
+    for paragraph in list(cell.paragraphs)[1:]:
+        paragraph._p.getparent().remove(paragraph._p)
+    cell.paragraphs[0].text = ""
+    inner = cell.add_table(rows=len(texts), cols=1)
+    for i, text in enumerate(texts):
+        inner.cell(i, 0).text = text
+    document.save(path)
+
+
+def duplicate_row(path: Path, table_index: int, row: int) -> None:
+    document = docx.Document(path)
+    tr = document.tables[table_index].rows[row]._tr
+    tr.addnext(copy.deepcopy(tr))
+    document.save(path)

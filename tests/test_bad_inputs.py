@@ -1,0 +1,103 @@
+"""Every bad-input reason of the contract, on real and generated files.
+
+Each file must come back as a result (never an exception) with the
+contract's reason and a French message; the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import pytest
+
+from conftest import CORPUS
+from make_docx import restitution
+from pipeline.process import process_file
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("restitution_EGN_05_protege.pdf", "encrypted"),
+        ("Trame_restitution_EGN_DSDEN64.pdf", "corrupt"),  # truncated
+        ("notes_atelier_EGN.docx", "corrupt"),  # plain text named .docx
+        ("restitution_egn_sans_titre.pdf", "empty"),
+        ("scan_restitution_EGN_87.pdf", "no_text_layer"),
+        ("Courrier_IA-DASEN_EGN_82.docx", "not_a_restitution"),
+        ("Trame_restitution_EGN_02.odt", "unsupported_format"),
+        ("Trame de restitution EGN 45.docx", "missing_sections"),
+    ],
+)
+def test_corpus_bad_inputs(name, reason):
+    result = process_file(CORPUS / name, CORPUS)
+    assert result.reason == reason, result.message
+    assert result.status == ("partial" if reason == "missing_sections" else "rejected")
+    assert result.message and result.document_id
+
+
+def test_encrypted_word_document(tmp_path):
+    # Word saves a password-protected .docx as an OLE container with an EncryptedPackage stream.
+    path = tmp_path / "protege.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512)
+    assert process_file(path, tmp_path).reason == "encrypted"
+
+
+def test_truncated_docx_is_corrupt(tmp_path):
+    source = restitution(tmp_path / "full.docx")
+    path = tmp_path / "tronque.docx"
+    path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    assert process_file(path, tmp_path).reason == "corrupt"
+
+
+def test_whitespace_only_file_is_empty(tmp_path):
+    path = tmp_path / "vide.pdf"
+    path.write_bytes(b"   \n\n  ")
+    assert process_file(path, tmp_path).reason == "empty"
+
+
+def test_pdf_without_pages_has_no_text(tmp_path):
+    path = tmp_path / "blanc.pdf"
+    # A valid PDF whose only page carries no text at all.
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    body, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(body)
+    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    body += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    body += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(body)
+    assert process_file(path, tmp_path).reason == "no_text_layer"
+
+
+def test_old_word_format_and_other_extensions_are_unsupported(tmp_path):
+    doc = tmp_path / "ancien.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048)
+    txt = tmp_path / "notes.txt"
+    txt.write_text("Compte rendu de l'atelier", encoding="utf-8")
+    assert process_file(doc, tmp_path).reason == "unsupported_format"
+    assert process_file(txt, tmp_path).reason == "unsupported_format"
+
+
+def test_zip_bomb_is_refused_from_its_directory(tmp_path):
+    source = restitution(tmp_path / "ok.docx")
+    bomb = tmp_path / "bombe.docx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in original.infolist():
+            out.writestr(member, original.read(member))
+        out.writestr("word/media/padding.bin", b"\x00" * (300 * 1024 * 1024))
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    result = process_file(bomb, tmp_path)
+    assert result.reason == "too_large", result.message
+
+
+def test_extension_that_lies_is_read_by_content(tmp_path):
+    shutil.copy(CORPUS / "sarthe-72.pdf", tmp_path / "sarthe-72.docx")
+    result = process_file(tmp_path / "sarthe-72.docx", tmp_path)
+    assert (result.status, result.format) == ("ok", "pdf")

@@ -1,0 +1,135 @@
+"""The Dagster layer: definitions load, a materialisation of every asset
+writes the contract's files, and `egn run` drives the same assets."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from assets.definitions import ALL_ASSETS, defs, resources
+from pipeline.contract import COLUMNS
+
+FILES = [
+    "sarthe-72.docx", "sarthe-72.pdf", "Trame de restitution EGN 45.docx",
+    "35_restitution_etats_generaux_numerique_v1_premiere_session.pdf", "EGNum_Ille_et_vilaine_synthese_def.docx",
+    "restitution_EGN_05_protege.pdf", "Trame_restitution_EGN_02.odt", "notes_atelier_EGN.docx",
+]
+
+
+def _read(path):
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from conftest import CORPUS
+    import shutil
+
+    base = tmp_path_factory.mktemp("run")
+    raw, outputs = base / "raw", base / "outputs"
+    raw.mkdir()
+    for name in FILES:
+        shutil.copy(CORPUS / name, raw / name)
+    before = _digest(raw)
+    result = dg.materialize(ALL_ASSETS, resources=resources(str(raw), str(outputs)))
+    return result, raw, outputs, before
+
+
+def test_definitions_load():
+    job = defs.resolve_job_def("restitutions_job")
+    assert {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()} >= {
+        "restitutions", "documents", "items", "contract_files"}
+    assert job.name == "restitutions_job"
+
+
+def test_every_contract_file_is_written_with_its_columns(run):
+    result, _, outputs, _ = run
+    assert result.success
+    for name, columns in COLUMNS.items():
+        text = (outputs / f"{name}.csv").read_bytes()
+        assert not text.startswith(b"\xef\xbb\xbf") and b"\r\n" not in text
+        assert text.decode().splitlines()[0] == ",".join(columns)
+    assert (outputs / "egn.duckdb").exists()
+
+
+def test_statuses_reasons_and_quarantine(run):
+    _, _, outputs, _ = run
+    documents = {row["source_file"]: row for row in _read(outputs / "documents.csv")}
+    assert documents["sarthe-72.docx"]["status"] == "ok"
+    assert (documents["Trame de restitution EGN 45.docx"]["status"], documents["Trame de restitution EGN 45.docx"]["reason"]) == ("partial", "missing_sections")
+    assert documents["restitution_EGN_05_protege.pdf"]["reason"] == "encrypted"
+    quarantined = {row["source_file"] for row in _read(outputs / "quarantine.csv")}
+    assert quarantined == {"Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf",
+                           "Trame_restitution_EGN_02.odt", "notes_atelier_EGN.docx"}
+    # The first session of Ille-et-Vilaine is superseded by the later one.
+    assert documents["35_restitution_etats_generaux_numerique_v1_premiere_session.pdf"]["is_current"] == "false"
+    assert documents["EGNum_Ille_et_vilaine_synthese_def.docx"]["is_current"] == "true"
+    assert documents["restitution_EGN_05_protege.pdf"]["is_current"] == ""
+
+
+def test_item_rows_are_complete_and_unique(run):
+    _, _, outputs, _ = run
+    items = _read(outputs / "items.csv")
+    assert len({row["item_id"] for row in items}) == len(items)
+    assert all(row["theme"] for row in items)
+    pdf_items = [row for row in items if row["document_id"] and row["page"]]
+    assert pdf_items and all(int(row["page"]) >= 1 for row in pdf_items)
+    participants = _read(outputs / "participants.csv")
+    assert all(row["count"] == "" or int(row["count"]) >= 0 for row in participants)
+
+
+def test_aggregates_count_each_departement_once(run):
+    _, _, outputs, _ = run
+    matrix = _read(outputs / "department_theme_matrix.csv")
+    # Sarthe (DOCX and PDF of one session) and Ille-et-Vilaine (current file) and Loiret (partial).
+    assert sorted({row["departement_code"] for row in matrix}) == ["35", "45", "72"]
+    assert len(matrix) == 3 * 5
+    sarthe = {row["theme"]: row for row in matrix if row["departement_code"] == "72"}
+    # Counted by hand in the Sarthe document: 5 in the diagnostic, 1 in the projection.
+    assert sarthe["gouvernance"]["n_irritant"] == "6"
+
+
+def test_raw_folder_is_never_modified(run):
+    _, raw, _, before = run
+    assert _digest(raw) == before
+
+
+def test_rerun_keeps_ingestion_times_and_writes_identical_files(run):
+    _, raw, outputs, _ = run
+    first = _digest(outputs)
+    assert dg.materialize(ALL_ASSETS, resources=resources(str(raw), str(outputs))).success
+    second = _digest(outputs)
+    first.pop("egn.duckdb"), second.pop("egn.duckdb")
+    assert first == second
+
+
+def test_cli_runs_the_same_assets(run, tmp_path):
+    _, raw, outputs, _ = run
+    completed = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "run", "--raw", str(raw), "--outputs", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    progress = [line for line in completed.stdout.splitlines() if line.startswith("[")]
+    assert len(progress) == len(FILES)
+    assert (tmp_path / "out" / "items.csv").read_bytes() == (outputs / "items.csv").read_bytes()
+
+
+def test_cli_fails_only_when_the_run_fails(tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    completed = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "run", "--raw", str(tmp_path), "--outputs", str(blocker / "out")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 1

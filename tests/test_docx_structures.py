@@ -1,0 +1,107 @@
+"""What Word files do beyond the corpus: merged cells, nested tables,
+content controls. Each test builds a real DOCX and reads it back."""
+
+from __future__ import annotations
+
+from pipeline.process import process_file
+from make_docx import (
+    duplicate_row, merge_theme_cells, nest_table_in_cell, restitution, wrap_table_in_content_control,
+)
+
+
+def _items(path, section, role):
+    result = process_file(path, path.parent)
+    return result, [i for i in result.items if i.section == section and i.role == role]
+
+
+def test_generated_restitution_reads_completely(tmp_path):
+    result = process_file(restitution(tmp_path / "r.docx"), tmp_path)
+    assert result.status == "ok", result.message
+    meta = result.restitution.meta
+    assert (meta.departement_code, meta.academie, meta.session_date, meta.session_format) == (
+        "53", "Nantes", "2020-11-12", "distanciel")
+    assert meta.session_place == "Lycée Douanier Rousseau – Laval (53)"
+    counts = {p.category: (p.checked, p.count) for p in result.restitution.participants}
+    assert counts["premier_degre"] == (True, 14)
+    assert counts["usagers"] == (True, 2)
+    assert counts["chercheurs"] == (False, None)  # "à compléter" is unknown, not 0
+    action = result.restitution.actions[0]
+    assert (action.theme, action.acteurs, action.temporalite) == ("travailler_ensemble", ["rectorat", "canope"], "court")
+
+
+def test_vertically_merged_theme_cell_gives_its_theme_to_each_row_once(tmp_path):
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Zones blanches"], ["Prêts de tablettes"]],
+        ["", "", ["Pas d'imprimante à la maison"], ["Aide du Département"]],
+    ])
+    merge_theme_cells(path, table_index=1, first_row=1, last_row=2)
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert [(i.text, i.theme) for i in irritants] == [
+        ("Zones blanches", "acces"), ("Pas d'imprimante à la maison", "acces")]
+
+
+def test_horizontally_merged_cells_are_not_duplicated(tmp_path):
+    # The intro table of the template spans its answers over two columns (gridSpan).
+    path = restitution(tmp_path / "r.docx")
+    import docx
+    document = docx.Document(path)
+    table = document.tables[0]
+    table.cell(1, 1).merge(table.cell(1, 2))
+    document.save(path)
+    result = process_file(path, tmp_path)
+    assert result.restitution.meta.session_place == "Lycée Douanier Rousseau – Laval (53)"
+
+
+def test_table_inside_a_content_control_is_read(tmp_path):
+    path = restitution(tmp_path / "r.docx")
+    wrap_table_in_content_control(path, table_index=1)  # the diagnostic table
+    result, irritants = _items(path, "diagnostic", "irritant")
+    assert [i.text for i in irritants] == ["Zones blanches en milieu rural", "Manque de vidéoprojecteurs"]
+    assert result.status == "ok"
+
+
+def test_checkbox_content_controls_give_the_session_format(tmp_path):
+    path = restitution(tmp_path / "r.docx", checkbox_controls=True)
+    result = process_file(path, tmp_path)
+    assert result.restitution.meta.session_format == "distanciel"
+
+
+def test_nested_table_cells_become_statements(tmp_path):
+    path = restitution(tmp_path / "r.docx")
+    nest_table_in_cell(path, table_index=1, row=1, col=2, texts=["Débit insuffisant", "Pas de wifi au collège"])
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert [i.text for i in irritants][:2] == ["Débit insuffisant", "Pas de wifi au collège"]
+
+
+def test_reordered_columns_keep_their_roles(tmp_path):
+    import docx
+    path = restitution(tmp_path / "r.docx")
+    document = docx.Document(path)
+    table = document.tables[1]
+    for row in table.rows:  # swap "Irritants" and "Points forts"
+        a, b = row.cells[2], row.cells[3]
+        a_text = [p.text for p in a.paragraphs]
+        b_text = [p.text for p in b.paragraphs]
+        for cell, texts in ((a, b_text), (b, a_text)):
+            cell.paragraphs[0].text = texts[0]
+            for paragraph in cell.paragraphs[1:]:
+                paragraph._p.getparent().remove(paragraph._p)
+    document.save(path)
+    _, points_forts = _items(path, "diagnostic", "point_fort")
+    assert "Zones blanches en milieu rural" not in [i.text for i in points_forts]
+    assert "Mobilisation des communes" in [i.text for i in points_forts]
+
+
+def test_duplicated_header_row_inside_a_table_gives_no_items(tmp_path):
+    path = restitution(tmp_path / "r.docx")
+    duplicate_row(path, table_index=1, row=0)
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert "Irritants" not in [i.text for i in irritants]
+    assert len(irritants) == 2
+
+
+def test_missing_sections_make_a_partial_restitution(tmp_path):
+    result = process_file(restitution(tmp_path / "r.docx", projection=False, plan=False), tmp_path)
+    assert (result.status, result.reason) == ("partial", "missing_sections")
+    assert "Plan d'action" in result.message
+    assert result.items  # what was found is kept

@@ -1,0 +1,93 @@
+"""Extraction of real restitutions (DOCX and PDF) against hand-written truth."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from conftest import CORPUS, truth_of
+from pipeline.model import DocumentResult
+from pipeline.process import process_file as _process_file
+from support import match_items
+
+
+@lru_cache(maxsize=None)
+def process_file(path, root) -> DocumentResult:
+    """Each document is read once for all the tests of this module."""
+    return _process_file(path, root)
+
+RESTITUTIONS = [
+    "sarthe-72.docx",  # the template itself: split tables, sub-bullets, fiche, annexes
+    "sarthe-72.pdf",  # the same, exported by LibreOffice: rows cut by page breaks
+    "Trame de restitution EGN 83.pdf",  # a theme label cut in two by a page break
+    "EGNum_Marne_synthese.pdf",  # another layout engine; a new row at the top of a page
+    "Trame_restitution_EGN_DSDEN31_VF.pdf",  # a header row cut by a page break
+    "Trame_restitution_EGN_DSDEN89.pdf",  # a header alone at the bottom of a page
+    "01_restitution_etats_generaux_numerique_VF.docx",  # format check boxes in one cell
+    "EGNum_Bouches_du_rhone_synthese_def.docx",  # fiche followed by an annex
+    "EGNum_Ille_et_vilaine_synthese_def.docx",
+    "35_restitution_etats_generaux_numerique_v1_premiere_session.pdf",
+]
+
+
+@pytest.mark.parametrize("name", RESTITUTIONS)
+def test_items_match_truth(name):
+    result = process_file(CORPUS / name, CORPUS)
+    truth = truth_of(name)
+    assert result.status == truth["expect_status"], result.message
+    scores = match_items(result, truth)
+    assert scores["f1"] >= 0.97, scores["missed"]
+    assert scores["theme_acc"] >= 0.99
+
+
+@pytest.mark.parametrize("name", RESTITUTIONS)
+def test_metadata_and_participants_match_truth(name):
+    result = process_file(CORPUS / name, CORPUS)
+    truth = truth_of(name)
+    meta = result.restitution.meta
+    expected = truth["document"]
+    for field in ("departement_code", "departement", "academie", "region_academique",
+                  "session_date", "session_format"):
+        assert getattr(meta, field) == expected[field], field
+    assert expected["session_place"].casefold() in (meta.session_place or "").casefold()
+    got = [(p.category, p.checked, p.count) for p in result.restitution.participants]
+    want = [(p["category"], p["checked"], p["count"]) for p in truth["participants"]]
+    assert got == want
+
+
+@pytest.mark.parametrize("name", RESTITUTIONS)
+def test_action_rows_match_truth(name):
+    result = process_file(CORPUS / name, CORPUS)
+    truth = truth_of(name)
+    got = [(a.theme, set(a.acteurs), a.temporalite) for a in result.restitution.actions]
+    want = [(a["theme"], set(a["acteurs"]), a["temporalite"]) for a in truth["actions"]]
+    assert got == want
+
+
+def test_pdf_and_docx_of_the_same_document_give_the_same_statements():
+    docx = process_file(CORPUS / "sarthe-72.docx", CORPUS)
+    pdf = process_file(CORPUS / "sarthe-72.pdf", CORPUS)
+    assert [(i.section, i.theme, i.role, i.text) for i in pdf.items] == [
+        (i.section, i.theme, i.role, i.text) for i in docx.items
+    ]
+    assert all(i.page for i in pdf.items) and not any(i.page for i in docx.items)
+
+
+def test_sub_bullet_is_joined_to_its_parent_and_annexes_give_nothing():
+    result = process_file(CORPUS / "sarthe-72.docx", CORPUS)
+    texts = [i.text for i in result.items]
+    assert "Peu d'usage parfois – Besoin d'harmoniser les outils : les mêmes pour tous !!" in texts
+    assert not any("Besoin d'harmoniser" == t[:20] for t in texts)
+    # The Le Mans Métropole project annexed to the Sarthe document has tables of its own.
+    assert not any("Collège Costa Gavras" in t or "Cendrine" == t for t in texts)
+    fiche = [i for i in result.items if i.section == "fiche"]
+    assert {i.role for i in fiche} == {"action", "difficulte", "temporalite", "besoin"}
+
+
+def test_retex_title_without_stated_theme_is_unknown_and_with_theme_is_resolved():
+    sarthe = process_file(CORPUS / "sarthe-72.docx", CORPUS)
+    assert {i.theme for i in sarthe.items if i.section == "retex"} == {"inconnu"}
+    var = process_file(CORPUS / "Trame de restitution EGN 83.pdf", CORPUS)
+    retex = [(i.text, i.theme) for i in var.items if i.section == "retex"]
+    assert ("L'état des lieux des équipements des écoles mené avec l'association des maires", "gouvernance") in retex
