@@ -105,3 +105,18 @@ def test_missing_sections_make_a_partial_restitution(tmp_path):
     assert (result.status, result.reason) == ("partial", "missing_sections")
     assert "Plan d'action" in result.message
     assert result.items  # what was found is kept
+
+
+def test_unresolvable_theme_is_unknown_and_quarantined(tmp_path):
+    from pipeline.tables import quarantine_rows
+
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Divers", "", ["Des salles sans prises électriques"], ["Entraide entre collègues"]],
+        ["Un égal accès au numérique pour tous", "", ["Zones blanches"], ["Prêts"]],
+    ])
+    result = process_file(path, tmp_path)
+    unknown = [i for i in result.items if i.theme == "inconnu"]
+    assert {i.text for i in unknown} == {"Des salles sans prises électriques", "Entraide entre collègues"}
+    rows = quarantine_rows(result, "2020-11-30T00:00:00Z")
+    assert [r["reason"] for r in rows] == ["unknown_theme", "unknown_theme"]
+    assert all("« Divers »" in r["message"] for r in rows)
