@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Dagster keeps its run history (SQLite) in a project-local folder.
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev clean
+.PHONY: setup run test dev train eval bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,16 @@ run: setup
 ## The whole test suite.
 test: setup
 	$(BIN)/pytest
+
+## Retrain the statement classifier (fixed seed) into pipeline/classify/model/.
+## DEV_TRUTH adds a labelled corpus (default: ../shared/corpus/dev/truth when present).
+DEV_TRUTH ?= $(wildcard ../shared/corpus/dev/truth)
+train: setup
+	$(BIN)/python -m pipeline.classify.train $(if $(DEV_TRUTH),--truth $(DEV_TRUTH))
+
+## Classifier figures: cross-validation, held-out corpus, throughput.
+eval: setup
+	$(BIN)/python -m pipeline.classify.evaluate $(if $(DEV_TRUTH),--held-out $(DEV_TRUTH) --extra $(DEV_TRUTH)) --json bench/classifier.json
 
 ## The Dagster UI on http://127.0.0.1:3000 (local only).
 dev: setup

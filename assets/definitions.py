@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import aggregates, export, extraction, tables
-from assets.resources import OutputsFolder, Progress, RawFolder, default_outputs_dir, default_raw_dir
+from assets import aggregates, classification, export, extraction, tables
+from assets.resources import (
+    ClassifierResource, OutputsFolder, Progress, RawFolder, default_outputs_dir, default_raw_dir,
+)
 
-ALL_ASSETS = dg.load_assets_from_modules([extraction, tables, aggregates, export])
+ALL_ASSETS = dg.load_assets_from_modules([extraction, classification, tables, aggregates, export])
 
 restitutions_job = dg.define_asset_job(
     name="restitutions_job",
@@ -24,6 +26,7 @@ def resources(raw_dir: str | None = None, outputs_dir: str | None = None, echo: 
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir()),
         "progress": Progress(echo=echo),
+        "classifier": ClassifierResource(),
     }
 
 

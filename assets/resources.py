@@ -66,3 +66,19 @@ class Progress(dg.ConfigurableResource):
             return
         detail = result.reason or f"{len(result.items)} énoncés"
         print(f"[{index}/{total}] {result.status:<8} {result.source_file} ({detail}, {result.seconds:.1f} s)", flush=True)
+
+
+class ClassifierResource(dg.ConfigurableResource):
+    """The spaCy classifier, loaded once per process when a run starts —
+    never when the code location loads (it takes seconds)."""
+
+    taxonomy_path: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from pipeline.classify.classifier import Classifier
+
+        self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
+
+    @property
+    def classifier(self):
+        return self._classifier

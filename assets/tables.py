@@ -27,9 +27,9 @@ def _result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
         "date, lieu et format de la session, nombre d'énoncés, restitution en vigueur ou remplacée."
     ),
 )
-def documents(restitutions: list[DocumentResult], outputs_folder: OutputsFolder) -> dg.MaterializeResult:
+def documents(classified_restitutions: list[DocumentResult], outputs_folder: OutputsFolder) -> dg.MaterializeResult:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    frame = tables.documents_table(restitutions, previous_ingestion_times(outputs_folder.root), now)
+    frame = tables.documents_table(classified_restitutions, previous_ingestion_times(outputs_folder.root), now)
     return _result("documents", frame)
 
 
@@ -40,29 +40,29 @@ def documents(restitutions: list[DocumentResult], outputs_folder: OutputsFolder)
         "thème normalisé, le libellé d'origine et sa provenance (page, tableau, ligne)."
     ),
 )
-def items(restitutions: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("items", tables.items_table(restitutions))
+def items(classified_restitutions: list[DocumentResult]) -> dg.MaterializeResult:
+    return _result("items", tables.items_table(classified_restitutions))
 
 
 @dg.asset(
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
     description="Les neuf catégories de participants de chaque session : case cochée, nombre de participants, établissements représentés.",
 )
-def participants(restitutions: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("participants", tables.participants_table(restitutions))
+def participants(classified_restitutions: list[DocumentResult]) -> dg.MaterializeResult:
+    return _result("participants", tables.participants_table(classified_restitutions))
 
 
 @dg.asset(
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
     description="Une ligne par ligne de plan d'action : quoi, comment, acteurs (codes et texte), temporalité (code et texte), indicateurs.",
 )
-def actions(restitutions: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("actions", tables.actions_table(restitutions))
+def actions(classified_restitutions: list[DocumentResult]) -> dg.MaterializeResult:
+    return _result("actions", tables.actions_table(classified_restitutions))
 
 
 @dg.asset(
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
     description="Fichiers non intégrés (ou partiellement) et énoncés dont le thème n'a pas pu être reconnu, avec la raison.",
 )
-def quarantine(restitutions: list[DocumentResult], documents: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("quarantine", tables.quarantine_table(restitutions, documents))
+def quarantine(classified_restitutions: list[DocumentResult], documents: pd.DataFrame) -> dg.MaterializeResult:
+    return _result("quarantine", tables.quarantine_table(classified_restitutions, documents))

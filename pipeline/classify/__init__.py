@@ -1,0 +1,1 @@
+"""Topic classification of statements with spaCy (see classifier.py)."""

@@ -1,0 +1,24 @@
+"""Give every classifiable statement of a batch of results its categories."""
+
+from __future__ import annotations
+
+from pipeline.classify.classifier import Classifier
+from pipeline.contract import CLASSIFIED_ROLES
+from pipeline.model import DocumentResult
+
+
+def classify_results(results: list[DocumentResult], classifier: Classifier) -> int:
+    """Set category, categories and category_score in place; return how many.
+
+    Each distinct text is classified once: restitutions repeat their
+    statements from the diagnostic to the projection and the plan.
+    """
+    items = [item for result in results for item in result.items if item.role in CLASSIFIED_ROLES]
+    texts = list(dict.fromkeys(item.text for item in items))
+    predictions = dict(zip(texts, classifier.classify(texts)))
+    for item in items:
+        prediction = predictions[item.text]
+        item.category = prediction.category
+        item.categories = list(prediction.categories)
+        item.category_score = prediction.score
+    return len(items)

@@ -1,0 +1,85 @@
+"""spaCy pieces of the classifier: a lemma-level bag-of-words text
+classifier and two pipeline components.
+
+`egn_lemma_norm` sets each token's NORM to its accent-free lower-case
+lemma, so "Équipements", "equipement" and "équiper" meet on shared
+features; `egn.LemmaBOW.v1` is spaCy's TextCatBOW reading NORM instead of
+ORTH; `egn_cues` counts the taxonomy's cues per category.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from spacy.attrs import NORM
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.ml.extract_ngrams import extract_ngrams
+from spacy.ml.models.textcat import resize_and_set_ref, resize_linear_weighted
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Logistic, SparseLinear_v2, chain, resizable, with_cpu
+
+from pipeline.classify.taxonomy import Category
+from pipeline.text import fold
+
+if not Doc.has_extension("cue_hits"):
+    Doc.set_extension("cue_hits", default=None)
+
+
+@registry.architectures("egn.LemmaBOW.v1")
+def lemma_bow(ngram_size: int, length: int, nO: int | None = None):
+    """spaCy's multi-label TextCatBOW.v3, on NORM (folded lemmas)."""
+    length = 2 ** (length - 1).bit_length()
+    sparse_linear = SparseLinear_v2(nO=nO, length=length)
+    fill = {"b": -10.0, "W": 0}
+    layer = resizable(sparse_linear, resize_layer=partial(resize_linear_weighted, fill_defaults=fill))
+    model = with_cpu(chain(extract_ngrams(ngram_size, attr=NORM), layer), layer.ops)
+    model = chain(model, with_cpu(Logistic(), layer.ops))
+    if nO is not None:
+        model.set_dim("nO", nO)
+    model.set_ref("output_layer", sparse_linear)
+    model.attrs["multi_label"] = True
+    model.attrs["resize_output"] = partial(resize_and_set_ref, resizable_layer=layer)
+    return model
+
+
+@Language.component("egn_lemma_norm")
+def lemma_norm(doc: Doc) -> Doc:
+    for token in doc:
+        token.norm_ = fold(token.lemma_ or token.text)
+    return doc
+
+
+class CueMatcher:
+    """Counts, per category, the taxonomy cues a statement contains."""
+
+    def __init__(self, nlp: Language, taxonomy: list[Category]) -> None:
+        self.phrases = PhraseMatcher(nlp.vocab, attr="NORM")
+        self.abbreviations = Matcher(nlp.vocab)
+        prepare = [name for name in nlp.pipe_names if name not in ("egn_cues", "textcat_multilabel")]
+        for category in taxonomy:
+            with nlp.select_pipes(enable=prepare):
+                patterns = list(nlp.pipe(category.cues))
+            self.phrases.add(category.code, patterns)
+            if category.abbreviations:
+                self.abbreviations.add(
+                    category.code, [[{"LOWER": abbreviation.lower()}] for abbreviation in category.abbreviations]
+                )
+
+    def __call__(self, doc: Doc) -> Doc:
+        hits: dict[str, int] = {}
+        for match_id, start, end in [*self.phrases(doc), *self.abbreviations(doc)]:
+            code = doc.vocab.strings[match_id]
+            hits[code] = hits.get(code, 0) + 1
+        doc._.cue_hits = hits
+        return doc
+
+
+@Language.factory("egn_cues", default_config={"taxonomy_path": None})
+def make_cue_matcher(nlp: Language, name: str, taxonomy_path: str | None) -> CueMatcher:
+    from pathlib import Path
+
+    from pipeline.classify.taxonomy import load_taxonomy
+
+    return CueMatcher(nlp, load_taxonomy(Path(taxonomy_path) if taxonomy_path else None))
