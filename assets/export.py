@@ -14,6 +14,10 @@ DUCKDB_FILE = "egn.duckdb"
 @dg.asset(
     group_name="agregats",
     kinds={"csv", "duckdb"},
+    automation_condition=dg.AutomationCondition.eager(),
+    # One writer at a time: DuckDB holds a single-writer lock and the CSV
+    # files must not interleave (see dagster.yaml: pool limit 1).
+    pool="egn_outputs",
     owners=["team:donnees-egn"],
     description=(
         "Écrit les fichiers CSV du contrat dans le dossier de sortie (et la base DuckDB egn.duckdb "

@@ -12,7 +12,10 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
+from assets.partitions import partition_key
+from pipeline.cache import ResultCache
 from pipeline.model import DocumentResult
 
 # Office lock files ("~$rapport.docx") and hidden files are not documents.
@@ -25,6 +28,11 @@ def default_raw_dir() -> str:
 
 def default_outputs_dir() -> str:
     return os.environ.get("EGN_OUTPUTS_DIR", "outputs")
+
+
+def default_cache_dir() -> str:
+    home = os.environ.get("DAGSTER_HOME")
+    return os.environ.get("EGN_CACHE_DIR", str(Path(home) / "egn-cache") if home else ".egn-cache")
 
 
 class RawFolder(dg.ConfigurableResource):
@@ -45,6 +53,13 @@ class RawFolder(dg.ConfigurableResource):
             and p.name != "README.md"
         )
 
+    def files_by_key(self) -> dict[str, Path]:
+        """Each file under its partition key."""
+        return {partition_key(self.relative(p)): p for p in self.list_files()}
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
 
 class OutputsFolder(dg.ConfigurableResource):
     """The folder the contract's CSV files are written to."""
@@ -61,24 +76,37 @@ class Progress(dg.ConfigurableResource):
 
     echo: bool = False
 
-    def document(self, index: int, total: int, result: DocumentResult) -> None:
+    def document(self, index: int, total: int, result: DocumentResult, reused: bool = False) -> None:
         if not self.echo:
             return
         detail = result.reason or f"{len(result.items)} énoncés"
-        print(f"[{index}/{total}] {result.status:<8} {result.source_file} ({detail}, {result.seconds:.1f} s)", flush=True)
+        timing = "inchangé" if reused else f"{result.seconds:.1f} s"
+        print(f"[{index}/{total}] {result.status:<8} {result.source_file} ({detail}, {timing})", flush=True)
+
+
+class ResultStore(dg.ConfigurableResource):
+    """Per-file results cached by content hash (see pipeline/cache.py)."""
+
+    path: str
+
+    @property
+    def cache(self) -> ResultCache:
+        return ResultCache(Path(self.path).resolve())
 
 
 class ClassifierResource(dg.ConfigurableResource):
-    """The spaCy classifier, loaded once per process when a run starts —
-    never when the code location loads (it takes seconds)."""
+    """The spaCy classifier: never loaded when the code location loads, at
+    most once per run process, and only when a statement needs classifying
+    — a run where every file is already in the cache does not pay the
+    seconds the French model takes to load."""
 
     taxonomy_path: str | None = None
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        from pipeline.classify.classifier import Classifier
-
-        self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
+    _classifier: object = PrivateAttr(default=None)
 
     @property
     def classifier(self):
+        if self._classifier is None:
+            from pipeline.classify.classifier import Classifier
+
+            self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
         return self._classifier

@@ -1,19 +1,48 @@
-"""The contract's per-document tables, built from the extraction results."""
-
+"""The contract's per-document tables, over the files currently in the raw folder."""
 
 from datetime import datetime, timezone
 
 import dagster as dg
 import pandas as pd
 
+from assets.documents import CLASSIFICATION, EXTRACTION, classified_document
 from assets.metadata import table_metadata
-from assets.resources import OutputsFolder
+from assets.partitions import FILES
+from assets.resources import OutputsFolder, ResultStore
 from pipeline import tables
 from pipeline.export import previous_ingestion_times
 from pipeline.model import DocumentResult
 
 OWNERS = ["team:donnees-egn"]
 GROUP = "normalisation"
+EAGER = dg.AutomationCondition.eager()
+
+
+@dg.asset(
+    deps=[classified_document], group_name=GROUP, kinds={"python"}, owners=OWNERS,
+    automation_condition=EAGER,
+    description=(
+        "L'ensemble des restitutions actuellement présentes dans le dossier source, lues et classées : "
+        "le point de départ de toutes les tables du contrat. Un fichier supprimé du dossier en sort."
+    ),
+)
+def corpus(context: dg.AssetExecutionContext, result_store: ResultStore) -> dg.MaterializeResult:
+    cache = result_store.cache
+    results: list[DocumentResult] = []
+    unprocessed: list[str] = []
+    for key in context.instance.get_dynamic_partitions(FILES.name):
+        entry = cache.recorded(key)
+        result = entry and (cache.get(CLASSIFICATION, entry["sha256"]) or cache.get(EXTRACTION, entry["sha256"]))
+        if not result:
+            unprocessed.append(key)
+            continue
+        result.source_file = entry["source_file"]
+        results.append(result)
+    if unprocessed:
+        context.log.warning(f"{len(unprocessed)} fichier(s) pas encore traité(s) : {', '.join(unprocessed[:10])}")
+    return dg.MaterializeResult(value=results, metadata={
+        "documents": len(results), "pas encore traités": len(unprocessed),
+    })
 
 
 def _result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
@@ -21,48 +50,48 @@ def _result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
+    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description=(
         "Une ligne par fichier reçu : statut (ok, partiel, rejeté) et raison, département, académie, "
         "date, lieu et format de la session, nombre d'énoncés, restitution en vigueur ou remplacée."
     ),
 )
-def documents(classified_restitutions: list[DocumentResult], outputs_folder: OutputsFolder) -> dg.MaterializeResult:
+def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder) -> dg.MaterializeResult:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    frame = tables.documents_table(classified_restitutions, previous_ingestion_times(outputs_folder.root), now)
+    frame = tables.documents_table(corpus, previous_ingestion_times(outputs_folder.root), now)
     return _result("documents", frame)
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
+    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description=(
         "Un énoncé par ligne (irritant, point fort, besoin, levier, action, difficulté…), avec son "
         "thème normalisé, le libellé d'origine et sa provenance (page, tableau, ligne)."
     ),
 )
-def items(classified_restitutions: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("items", tables.items_table(classified_restitutions))
+def items(corpus: list[DocumentResult]) -> dg.MaterializeResult:
+    return _result("items", tables.items_table(corpus))
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
+    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description="Les neuf catégories de participants de chaque session : case cochée, nombre de participants, établissements représentés.",
 )
-def participants(classified_restitutions: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("participants", tables.participants_table(classified_restitutions))
+def participants(corpus: list[DocumentResult]) -> dg.MaterializeResult:
+    return _result("participants", tables.participants_table(corpus))
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
+    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description="Une ligne par ligne de plan d'action : quoi, comment, acteurs (codes et texte), temporalité (code et texte), indicateurs.",
 )
-def actions(classified_restitutions: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("actions", tables.actions_table(classified_restitutions))
+def actions(corpus: list[DocumentResult]) -> dg.MaterializeResult:
+    return _result("actions", tables.actions_table(corpus))
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS,
+    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description="Fichiers non intégrés (ou partiellement) et énoncés dont le thème n'a pas pu être reconnu, avec la raison.",
 )
-def quarantine(classified_restitutions: list[DocumentResult], documents: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("quarantine", tables.quarantine_table(classified_restitutions, documents))
+def quarantine(corpus: list[DocumentResult], documents: pd.DataFrame) -> dg.MaterializeResult:
+    return _result("quarantine", tables.quarantine_table(corpus, documents))

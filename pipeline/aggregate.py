@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.contract import COLUMNS
+from pipeline.contract import COLUMNS, PARTICIPANT_CATEGORIES
 from pipeline.normalize.themes import THEMES
-from pipeline.parse.intro import PARTICIPANT_CATEGORIES
 
 MATRIX_ROLES = ["irritant", "point_fort", "besoin", "levier", "action"]
 

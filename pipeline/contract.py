@@ -48,6 +48,15 @@ DOCUMENT_REASONS = ["encrypted", "corrupt", "empty", "no_text_layer", "not_a_res
 UNKNOWN_THEME_REASON = "unknown_theme"
 SESSION_FORMATS = ["presentiel", "distanciel", "hybride"]
 TEMPORALITES = ["court", "moyen", "long"]
+CATEGORIES = [
+    "equipement", "connectivite", "formation", "outils_plateformes", "familles", "pedagogie",
+    "gouvernance", "temps_organisation", "bien_etre", "environnement", "donnees_souverainete",
+    "inclusion", "financement",
+]
+PARTICIPANT_CATEGORIES = [
+    "premier_degre", "second_degre", "representants_academiques", "usagers", "associations",
+    "elus_collectivites", "chercheurs", "operateurs", "edtech",
+]
 ACTORS = ["ministere", "rectorat", "dsden", "region", "departement", "intercommunalite", "commune",
           "cite_educative", "etat_deconcentre", "centres_sociaux", "associations", "canope", "inspe",
           "etablissements", "familles", "entreprises", "autre"]

@@ -1,17 +1,20 @@
-"""The Dagster layer: definitions load, a materialisation of every asset
-writes the contract's files, and `egn run` drives the same assets."""
+"""The Dagster layer: a run over every asset writes the contract's files,
+and `egn run` drives the same definitions."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import shutil
 import subprocess
 import sys
 
 import dagster as dg
 import pytest
 
-from assets.definitions import ALL_ASSETS, defs, resources
+from assets.cli import materialize_all
+from assets.definitions import defs, resources
+from conftest import CORPUS
 from pipeline.contract import COLUMNS
 
 FILES = [
@@ -27,33 +30,31 @@ def _read(path):
 
 
 def _digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from conftest import CORPUS
-    import shutil
-
     base = tmp_path_factory.mktemp("run")
     raw, outputs = base / "raw", base / "outputs"
     raw.mkdir()
     for name in FILES:
         shutil.copy(CORPUS / name, raw / name)
     before = _digest(raw)
-    result = dg.materialize(ALL_ASSETS, resources=resources(str(raw), str(outputs)))
-    return result, raw, outputs, before
+    chosen = resources(str(raw), str(outputs), str(base / "cache"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = materialize_all(chosen, instance)
+    return result, raw, outputs, before, chosen
 
 
 def test_definitions_load():
-    job = defs.resolve_job_def("restitutions_job")
-    assert {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()} >= {
-        "restitutions", "documents", "items", "contract_files"}
-    assert job.name == "restitutions_job"
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"document", "classified_document", "corpus", "documents", "items", "contract_files"} <= keys
+    assert {job for job in ("documents_job", "publication_job", "restitutions_job") if defs.resolve_job_def(job)}
 
 
 def test_every_contract_file_is_written_with_its_columns(run):
-    result, _, outputs, _ = run
+    result, _, outputs, _, _ = run
     assert result.success
     for name, columns in COLUMNS.items():
         text = (outputs / f"{name}.csv").read_bytes()
@@ -63,10 +64,11 @@ def test_every_contract_file_is_written_with_its_columns(run):
 
 
 def test_statuses_reasons_and_quarantine(run):
-    _, _, outputs, _ = run
+    _, _, outputs, _, _ = run
     documents = {row["source_file"]: row for row in _read(outputs / "documents.csv")}
     assert documents["sarthe-72.docx"]["status"] == "ok"
-    assert (documents["Trame de restitution EGN 45.docx"]["status"], documents["Trame de restitution EGN 45.docx"]["reason"]) == ("partial", "missing_sections")
+    partial = documents["Trame de restitution EGN 45.docx"]
+    assert (partial["status"], partial["reason"]) == ("partial", "missing_sections")
     assert documents["restitution_EGN_05_protege.pdf"]["reason"] == "encrypted"
     quarantined = {row["source_file"] for row in _read(outputs / "quarantine.csv")}
     assert quarantined == {"Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf",
@@ -77,21 +79,28 @@ def test_statuses_reasons_and_quarantine(run):
     assert documents["restitution_EGN_05_protege.pdf"]["is_current"] == ""
 
 
-def test_item_rows_are_complete_and_unique(run):
-    _, _, outputs, _ = run
+def test_item_rows_are_complete_unique_and_classified(run):
+    _, _, outputs, _, _ = run
     items = _read(outputs / "items.csv")
     assert len({row["item_id"] for row in items}) == len(items)
     assert all(row["theme"] for row in items)
-    pdf_items = [row for row in items if row["document_id"] and row["page"]]
+    pdf_items = [row for row in items if row["page"]]
     assert pdf_items and all(int(row["page"]) >= 1 for row in pdf_items)
+    classified_roles = {"irritant", "point_fort", "besoin", "levier", "action", "difficulte"}
+    for row in items:
+        if row["role"] in classified_roles:
+            assert row["category"] and row["categories"].split(" | ")[0] == row["category"]
+            assert 0 < float(row["category_score"]) <= 1
+        else:
+            assert not row["category"] and not row["categories"]
     participants = _read(outputs / "participants.csv")
     assert all(row["count"] == "" or int(row["count"]) >= 0 for row in participants)
 
 
 def test_aggregates_count_each_departement_once(run):
-    _, _, outputs, _ = run
+    _, _, outputs, _, _ = run
     matrix = _read(outputs / "department_theme_matrix.csv")
-    # Sarthe (DOCX and PDF of one session) and Ille-et-Vilaine (current file) and Loiret (partial).
+    # Sarthe (DOCX and PDF of one session), Ille-et-Vilaine (current file), Loiret (partial).
     assert sorted({row["departement_code"] for row in matrix}) == ["35", "45", "72"]
     assert len(matrix) == 3 * 5
     sarthe = {row["theme"]: row for row in matrix if row["departement_code"] == "72"}
@@ -100,29 +109,33 @@ def test_aggregates_count_each_departement_once(run):
 
 
 def test_raw_folder_is_never_modified(run):
-    _, raw, _, before = run
+    _, raw, _, before, _ = run
     assert _digest(raw) == before
 
 
-def test_rerun_keeps_ingestion_times_and_writes_identical_files(run):
-    _, raw, outputs, _ = run
+def test_rerun_reuses_the_cache_and_writes_identical_files(run):
+    result, raw, outputs, _, chosen = run
     first = _digest(outputs)
-    assert dg.materialize(ALL_ASSETS, resources=resources(str(raw), str(outputs))).success
+    with dg.DagsterInstance.ephemeral() as instance:
+        again = materialize_all(chosen, instance)
+    assert again.success
+    metadata = again.asset_materializations_for_node("document")[0].metadata
+    assert metadata["relus depuis le cache"].value == len(FILES)
     second = _digest(outputs)
     first.pop("egn.duckdb"), second.pop("egn.duckdb")
     assert first == second
 
 
 def test_cli_runs_the_same_assets(run, tmp_path):
-    _, raw, outputs, _ = run
+    _, raw, outputs, _, _ = run
     completed = subprocess.run(
         [sys.executable, "-m", "assets.cli", "run", "--raw", str(raw), "--outputs", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=600, env={"EGN_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""},
     )
     assert completed.returncode == 0, completed.stderr
     progress = [line for line in completed.stdout.splitlines() if line.startswith("[")]
     assert len(progress) == len(FILES)
-    assert (tmp_path / "out" / "items.csv").read_bytes() == (outputs / "items.csv").read_bytes()
+    assert _read(tmp_path / "out" / "items.csv") == _read(outputs / "items.csv")
 
 
 def test_cli_fails_only_when_the_run_fails(tmp_path):
@@ -130,6 +143,6 @@ def test_cli_fails_only_when_the_run_fails(tmp_path):
     blocker.write_text("x")
     completed = subprocess.run(
         [sys.executable, "-m", "assets.cli", "run", "--raw", str(tmp_path), "--outputs", str(blocker / "out")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=600, env={"EGN_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""},
     )
     assert completed.returncode == 1

@@ -13,11 +13,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-CATEGORIES = [
-    "equipement", "connectivite", "formation", "outils_plateformes", "familles", "pedagogie",
-    "gouvernance", "temps_organisation", "bien_etre", "environnement", "donnees_souverainete",
-    "inclusion", "financement",
-]
+from pipeline.contract import CATEGORIES
 
 
 @dataclass(frozen=True)

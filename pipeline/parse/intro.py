@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import re
 
+from pipeline.contract import PARTICIPANT_CATEGORIES
 from pipeline.model import Participant, SessionMeta, Table
 from pipeline.normalize.dates import parse_date_place
 from pipeline.text import fold, split_statements
 
-PARTICIPANT_CATEGORIES = [
-    "premier_degre", "second_degre", "representants_academiques", "usagers", "associations",
-    "elus_collectivites", "chercheurs", "operateurs", "edtech",
-]
 # Checked in this order: "Élus, cadres et représentants d'association" must
 # not land on associations, "Représentants des usagers" not on académiques.
 _CATEGORY_RULES = [

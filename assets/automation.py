@@ -1,0 +1,94 @@
+"""What runs without anyone clicking: a sensor on the raw folder, a nightly
+refresh, and declarative automation for the tables downstream."""
+
+import json
+
+import dagster as dg
+
+from assets.jobs import documents_job, publication_job, restitutions_job
+from assets.partitions import FILES, partition_range_tags
+from assets.resources import RawFolder
+from pipeline.cache import content_hash
+
+
+@dg.sensor(
+    name="nouveaux_fichiers",
+    jobs=[documents_job, publication_job],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Surveille le dossier source : un nouveau fichier devient une partition et est traité, un "
+        "fichier modifié est retraité, un fichier supprimé sort des agrégats."
+    ),
+)
+def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder) -> dg.SensorResult:
+    """The cursor remembers each file's size, modification time and SHA-256.
+
+    No wall-clock cursor: a file is compared with what was seen of it, so a
+    file written during a tick is seen at the next one, never skipped. Only
+    files whose size or time changed are hashed; a file is re-requested
+    when its content changed. The run key carries the tick number, so a file
+    that gets back an earlier content is processed again.
+    """
+    state = json.loads(context.cursor) if context.cursor else {"tick": 0, "files": {}}
+    seen: dict = state["files"]
+    known = set(context.instance.get_dynamic_partitions(FILES.name))
+    tick = state["tick"] + 1
+    files: dict = {}
+    added, requests = [], []
+    for key, path in raw_folder.files_by_key().items():
+        stat = path.stat()
+        signature = [stat.st_size, stat.st_mtime_ns]
+        before = seen.get(key)
+        if before and before["signature"] == signature and key in known:
+            files[key] = before
+            continue
+        sha256 = content_hash(path)
+        files[key] = {"signature": signature, "sha256": sha256}
+        if key not in known:
+            added.append(key)
+        if key not in known or not before or before["sha256"] != sha256:
+            requests.append(dg.RunRequest(job_name=documents_job.name, partition_key=key,
+                                          run_key=f"{key}@{sha256[:16]}#{tick}"))
+    deleted = sorted(known - set(files))
+    if deleted:  # their rows must leave the aggregates
+        requests.append(dg.RunRequest(job_name=publication_job.name, run_key=f"suppression#{tick}"))
+    partition_requests = []
+    if added:
+        partition_requests.append(FILES.build_add_request(sorted(added)))
+    if deleted:
+        partition_requests.append(FILES.build_delete_request(deleted))
+    if requests:
+        state = {"tick": tick, "files": files}
+    else:
+        state = {"tick": state["tick"], "files": files}
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests,
+                           cursor=json.dumps(state, sort_keys=True))
+
+
+@dg.schedule(
+    name="rafraichissement_nocturne",
+    job=restitutions_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Europe/Paris",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Chaque nuit à 2 h (heure de Paris) : une seule exécution qui traite les fichiers manquants ou "
+        "modifiés (les autres viennent du cache) et reconstruit toute la synthèse nationale."
+    ),
+)
+def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    keys = context.instance.get_dynamic_partitions(FILES.name)
+    if not keys:
+        return dg.SkipReason("Aucun fichier dans le dossier source.")
+    return dg.RunRequest(run_key=None, tags=partition_range_tags(keys))
+
+
+# Tables and aggregates follow their inputs on their own (AutomationCondition.eager()).
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    name="mise_a_jour_automatique",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Met à jour les tables et agrégats dès qu'un fichier a été traité.",
+)

@@ -1,0 +1,117 @@
+"""Per-file assets, one partition per source file: extraction, then
+classification. Both reuse a cached result when the file's content (and
+the code) has not changed, so a run over unchanged files redoes nothing."""
+
+from collections import Counter
+
+import dagster as dg
+
+from assets.partitions import FILES
+from assets.resources import ClassifierResource, Progress, RawFolder, ResultStore
+from pipeline.cache import content_hash
+from pipeline.classify.apply import classify_results
+from pipeline.model import DocumentResult
+from pipeline.process import process_file
+
+OWNERS = ["team:donnees-egn"]
+EXTRACTION, CLASSIFICATION = "extraction", "classification"
+
+
+@dg.asset(
+    partitions_def=FILES,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="extraction",
+    kinds={"pdf", "docx"},
+    owners=OWNERS,
+    description=(
+        "Lecture d'une trame de restitution (PDF ou Word) : métadonnées de la session, participants, "
+        "RETEX, diagnostic, projections, plan d'action et fiches mesure. Un fichier illisible est mis "
+        "en quarantaine avec sa raison. Un fichier déjà lu et inchangé n'est pas relu."
+    ),
+)
+def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_store: ResultStore,
+             progress: Progress) -> dg.MaterializeResult:
+    files = raw_folder.files_by_key()
+    cache = result_store.cache
+    done: list[tuple[DocumentResult, bool]] = []
+    keys = context.partition_keys
+    for index, key in enumerate(keys, start=1):
+        path = files.get(key)
+        if path is None:
+            context.log.warning(f"{key} : fichier absent du dossier source (supprimé ou déplacé).")
+            continue
+        sha256 = content_hash(path)
+        result = cache.get(EXTRACTION, sha256)
+        reused = result is not None
+        if not reused:
+            result = process_file(path, raw_folder.root)
+            cache.put(EXTRACTION, sha256, result)
+        result.source_file = raw_folder.relative(path)
+        cache.record(key, sha256, result.source_file)
+        done.append((result, reused))
+        progress.document(index, len(keys), result, reused)
+        context.log.info(f"{result.source_file} : {result.status} – {result.message}{' (déjà lu)' if reused else ''}")
+    return dg.MaterializeResult(metadata=_extraction_metadata(done))
+
+
+@dg.asset(
+    partitions_def=FILES,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[document],
+    group_name="classification",
+    kinds={"spacy"},
+    owners=OWNERS,
+    description=(
+        "Classe chaque irritant, point fort, besoin, levier, action et difficulté d'une restitution dans "
+        "les 13 catégories de la taxonomie (modèle spaCy entraîné + indices lexicaux) : catégorie "
+        "principale, catégories secondaires, score de confiance."
+    ),
+)
+def classified_document(context: dg.AssetExecutionContext, result_store: ResultStore,
+                        classifier: ClassifierResource) -> dg.MaterializeResult:
+    cache = result_store.cache
+    pending: list[tuple[str, DocumentResult]] = []
+    reused = 0
+    for key in context.partition_keys:
+        entry = cache.recorded(key)
+        if entry is None:
+            continue
+        if cache.get(CLASSIFICATION, entry["sha256"]) is not None:
+            reused += 1
+            continue
+        extracted = cache.get(EXTRACTION, entry["sha256"])
+        if extracted is not None:
+            pending.append((entry["sha256"], extracted))
+    n_items = classify_results([result for _, result in pending], classifier.classifier) if pending else 0
+    categories = Counter(i.category for _, r in pending for i in r.items if i.category)
+    for sha256, result in pending:
+        cache.put(CLASSIFICATION, sha256, result)
+    table = "\n".join(f"| {code} | {n} |" for code, n in categories.most_common())
+    return dg.MaterializeResult(metadata={
+        "documents classés": len(pending),
+        "documents déjà classés (cache)": reused,
+        "énoncés classés": n_items,
+        "catégories": dg.MetadataValue.md("| catégorie | énoncés |\n|---|---|\n" + table if table else "_(aucun)_"),
+    })
+
+
+def _extraction_metadata(done: list[tuple[DocumentResult, bool]]) -> dict:
+    statuses = Counter(result.status for result, _ in done)
+    lines = ["| fichier | statut | sections | énoncés par rôle | pages | durée | message |",
+             "|---|---|---|---|---|---|---|"]
+    for r, reused in done:
+        sections = ", ".join(sorted(r.restitution.sections_found)) if r.restitution else ""
+        roles = Counter(item.role for item in r.items)
+        by_role = ", ".join(f"{role} {n}" for role, n in sorted(roles.items()))
+        duration = "cache" if reused else f"{r.seconds:.1f} s"
+        message = r.message.replace("|", "/")
+        lines.append(f"| {r.source_file} | {r.status} | {sections} | {by_role} | {r.n_pages or ''} | {duration} | {message} |")
+    return {
+        "fichiers": len(done),
+        "ok": statuses["ok"],
+        "partiels": statuses["partial"],
+        "rejetés": statuses["rejected"],
+        "relus depuis le cache": sum(reused for _, reused in done),
+        "énoncés": sum(len(r.items) for r, _ in done),
+        "par document": dg.MetadataValue.md("\n".join(lines)),
+    }

@@ -1,0 +1,85 @@
+"""Per-file results cached by content, so unchanged files are never redone.
+
+A result is stored under the SHA-256 of the file's bytes and the version
+of the code that produced it: the same bytes read by the same code give
+the same result, whatever the file is called or when it is seen again.
+A change to the extraction code, the classifier model or the taxonomy
+changes the version, and the files are processed afresh.
+
+The index records, for each source file (partition), which content it
+held when last processed, so the aggregates read exactly the files that
+are currently in the raw folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.export import write_atomic_bytes
+from pipeline.model import DocumentResult
+
+_PACKAGE = Path(__file__).parent
+_EXTRACTION_SOURCES = ["model.py", "text.py", "intake.py", "process.py", "errors.py", "readers", "parse",
+                       "normalize", "data/departements.csv", "data/acteurs.csv"]
+_CLASSIFICATION_SOURCES = ["classify", "data/taxonomy.json"]
+
+
+@lru_cache(maxsize=None)
+def code_version(stage: str) -> str:
+    """A fingerprint of the files a stage's results depend on."""
+    sources = _EXTRACTION_SOURCES if stage == "extraction" else _CLASSIFICATION_SOURCES
+    digest = hashlib.sha256()
+    for name in sources:
+        path = _PACKAGE / name
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(_PACKAGE).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ResultCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _result_path(self, stage: str, sha256: str) -> Path:
+        return self.root / stage / code_version(stage) / f"{sha256}.pickle"
+
+    def get(self, stage: str, sha256: str) -> DocumentResult | None:
+        path = self._result_path(stage, sha256)
+        if not path.exists():
+            return None
+        try:
+            return pickle.loads(path.read_bytes())
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None  # an unreadable entry is recomputed, not trusted
+
+    def put(self, stage: str, sha256: str, result: DocumentResult) -> None:
+        write_atomic_bytes(self._result_path(stage, sha256), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _index_path(self, key: str) -> Path:
+        return self.root / "index" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+    def record(self, key: str, sha256: str, source_file: str) -> None:
+        """Remember which content a source file held when last processed."""
+        entry = {"key": key, "sha256": sha256, "source_file": source_file}
+        write_atomic_bytes(self._index_path(key), json.dumps(entry).encode())
+
+    def recorded(self, key: str) -> dict | None:
+        path = self._index_path(key)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def forget(self, key: str) -> None:
+        self._index_path(key).unlink(missing_ok=True)

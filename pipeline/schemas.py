@@ -1,0 +1,122 @@
+"""pandera schemas of the contract's tables: what the checks enforce
+before anything reaches outputs/, and what the data dictionary documents.
+
+Columns and codes come from `pipeline.contract`, so the writer, the checks
+and the documentation share one definition.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from pipeline import contract
+
+_TEXT = object  # tables keep Python values (str, None, lists) until the CSV writer
+
+
+def _is_code_list(allowed: list[str]):
+    return pa.Check(
+        lambda s: s.map(lambda v: isinstance(v, list) and all(x in allowed for x in v)),
+        element_wise=False, error=f"liste de codes parmi {allowed}",
+    )
+
+
+def _optional_int(minimum: int = 0):
+    return pa.Check(
+        lambda s: s.map(lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= minimum)),
+        element_wise=False, error=f"entier ≥ {minimum} ou vide",
+    )
+
+
+def _optional_in(allowed: list[str]):
+    return pa.Check(lambda s: s.map(lambda v: v is None or v in allowed), element_wise=False,
+                    error=f"vide ou parmi {allowed}")
+
+
+def _count(minimum: int = 0):
+    """An aggregate count (pandas int64)."""
+    return pa.Column(int, pa.Check.ge(minimum), coerce=True, nullable=False)
+
+
+def _column(checks=None, nullable=True, unique=False, description=""):
+    return pa.Column(_TEXT, checks=checks or [], nullable=nullable, unique=unique, description=description)
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "documents": pa.DataFrameSchema({
+        "document_id": _column(nullable=False, unique=True, description="16 premiers caractères hexadécimaux du SHA-256 du fichier"),
+        "source_file": _column(nullable=False, description="chemin relatif au dossier source"),
+        "format": _column(nullable=False, description="pdf, docx (ou extension du fichier refusé)"),
+        "status": _column([pa.Check.isin(contract.STATUSES)], nullable=False, description="ok, partial, rejected"),
+        "reason": _column([_optional_in(contract.DOCUMENT_REASONS)], description="raison d'un statut partial/rejected"),
+        "message": _column(nullable=False, description="phrase explicative en français"),
+        "departement_code": _column(description="code INSEE du département"),
+        "departement": _column(), "academie": _column(), "region_academique": _column(),
+        "session_date": _column(description="date ISO du premier jour de la session"),
+        "session_place": _column(), "session_format": _column([_optional_in(contract.SESSION_FORMATS)]),
+        "n_pages": _column([_optional_int(1)], description="pages d'un PDF, vide pour un DOCX"),
+        "n_items": _column([_optional_int(0)], nullable=False),
+        "is_current": _column(description="false quand une session plus récente du même département existe"),
+        "ingested_at": _column(nullable=False, description="première lecture de ce contenu (UTC)"),
+    }, strict=True, ordered=True),
+    "participants": pa.DataFrameSchema({
+        "document_id": _column(nullable=False), "departement_code": _column(),
+        "category": _column([pa.Check.isin(contract.PARTICIPANT_CATEGORIES)], nullable=False),
+        "checked": _column(),
+        "count": _column([_optional_int(0)], description="vide quand le document dit « à compléter » ou rien"),
+        "n_etablissements": _column([_optional_int(0)]),
+    }, strict=True, ordered=True),
+    "items": pa.DataFrameSchema({
+        "item_id": _column(nullable=False, unique=True, description="identifiant stable de l'énoncé"),
+        "document_id": _column(nullable=False), "departement_code": _column(),
+        "section": _column([pa.Check.isin(contract.SECTIONS)], nullable=False),
+        "theme": _column([pa.Check.isin(contract.THEME_CODES)], nullable=False, description="un des cinq thèmes, ou inconnu"),
+        "theme_raw": _column(), "role": _column([pa.Check.isin(contract.ROLES)], nullable=False),
+        "text": _column(nullable=False), "category": _column([_optional_in(contract.CATEGORIES)]),
+        "categories": _column([_is_code_list(contract.CATEGORIES)], nullable=False),
+        "category_score": _column(), "page": _column([_optional_int(1)]),
+        "table_index": _column([_optional_int(0)]), "row_index": _column([_optional_int(0)]),
+    }, strict=True, ordered=True),
+    "actions": pa.DataFrameSchema({
+        "document_id": _column(nullable=False), "departement_code": _column(),
+        "theme": _column([pa.Check.isin(contract.THEME_CODES)], nullable=False),
+        "quoi": _column(nullable=False), "comment": _column(nullable=False),
+        "acteurs": _column([_is_code_list(contract.ACTORS)], nullable=False), "acteurs_raw": _column(),
+        "temporalite": _column([_optional_in(contract.TEMPORALITES)]), "temporalite_raw": _column(),
+        "indicateurs": _column(nullable=False),
+    }, strict=True, ordered=True),
+    "quarantine": pa.DataFrameSchema({
+        "source_file": _column(nullable=False), "document_id": _column(nullable=False),
+        "reason": _column([pa.Check.isin([*contract.DOCUMENT_REASONS, contract.UNKNOWN_THEME_REASON])], nullable=False),
+        "message": _column(nullable=False), "detected_at": _column(nullable=False),
+    }, strict=True, ordered=True),
+    "theme_summary": pa.DataFrameSchema({
+        "theme": _column([pa.Check.isin(contract.THEME_CODES)], nullable=False),
+        "role": _column([pa.Check.isin(contract.ROLES)], nullable=False),
+        "n_items": _count(1), "n_departements": _count(1),
+    }, strict=True, ordered=True),
+    "category_summary": pa.DataFrameSchema({
+        "theme": _column([pa.Check.isin(contract.THEME_CODES)], nullable=False),
+        "role": _column([pa.Check.isin(contract.CLASSIFIED_ROLES)], nullable=False),
+        "category": _column([pa.Check.isin(contract.CATEGORIES)], nullable=False),
+        "n_items": _count(1), "n_departements": _count(1),
+        "share_departements": pa.Column(float, pa.Check.in_range(0, 1), coerce=True, nullable=False),
+        "examples": _column(nullable=False),
+    }, strict=True, ordered=True),
+    "department_theme_matrix": pa.DataFrameSchema({
+        "departement_code": _column(), "departement": _column(), "academie": _column(),
+        "theme": _column([pa.Check.isin(list(contract.THEME_CODES[:5]))], nullable=False),
+        **{f"n_{role}": _count(0)
+           for role in ("irritant", "point_fort", "besoin", "levier", "action")},
+    }, strict=True, ordered=True),
+    "actors_summary": pa.DataFrameSchema({
+        "actor": _column([pa.Check.isin(contract.ACTORS)], nullable=False),
+        "n_actions": _count(1), "n_departements": _count(1),
+        "themes": _column(nullable=False),
+    }, strict=True, ordered=True),
+    "participants_summary": pa.DataFrameSchema({
+        "category": _column([pa.Check.isin(contract.PARTICIPANT_CATEGORIES)], nullable=False),
+        **{column: _count(0)
+           for column in ("n_departements_checked", "total_count", "n_departements_count_missing")},
+    }, strict=True, ordered=True),
+}
