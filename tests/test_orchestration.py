@@ -1,0 +1,139 @@
+"""Sensor, schedule, partitions and checks, tested with Dagster's own builders."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets import documents as document_assets
+from assets.automation import nightly_refresh, raw_folder_sensor
+from assets.checks import ALL_CHECKS
+from assets.definitions import ALL_ASSETS, resources
+from assets.partitions import FILES, partition_key
+from assets.resources import RawFolder
+from conftest import CORPUS
+
+
+def _tick(instance, raw, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"raw_folder": RawFolder(path=str(raw))})
+    result = raw_folder_sensor(context)
+    for request in result.dynamic_partitions_requests:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(FILES.name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(FILES.name, key)
+    return result
+
+
+def test_sensor_adds_new_files_rerequests_changed_ones_and_drops_deleted_ones(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(CORPUS / "sarthe-72.docx", raw / "sarthe-72.docx")
+    shutil.copy(CORPUS / "Trame de restitution EGN 45.docx", raw / "Trame de restitution EGN 45.docx")
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, raw)
+        assert sorted(r.partition_key for r in first.run_requests) == ["Trame de restitution EGN 45.docx", "sarthe-72.docx"]
+        assert sorted(instance.get_dynamic_partitions(FILES.name)) == ["Trame de restitution EGN 45.docx", "sarthe-72.docx"]
+
+        # Nothing changed: no run, same files in the cursor.
+        quiet = _tick(instance, raw, first.cursor)
+        assert quiet.run_requests == []
+        assert json.loads(quiet.cursor)["files"] == json.loads(first.cursor)["files"]
+
+        # A new file in a sub-folder, and a changed file.
+        (raw / "lot 2").mkdir()
+        shutil.copy(CORPUS / "EGNum_Ille_et_vilaine_synthese_def.docx", raw / "lot 2" / "ille.docx")
+        changed = raw / "sarthe-72.docx"
+        changed.write_bytes((CORPUS / "Trame de restitution EGN 45.docx").read_bytes())
+        os.utime(changed, ns=(time.time_ns(), time.time_ns() + 10**9))
+        second = _tick(instance, raw, quiet.cursor)
+        assert sorted(r.partition_key for r in second.run_requests) == ["lot 2/ille.docx", "sarthe-72.docx"]
+        assert len({r.run_key for r in second.run_requests}) == 2
+
+        # A deleted file leaves the partitions, and the aggregates are refreshed.
+        (raw / "Trame de restitution EGN 45.docx").unlink()
+        third = _tick(instance, raw, second.cursor)
+        assert [r.job_name for r in third.run_requests] == ["publication_job"]
+        assert "Trame de restitution EGN 45.docx" not in instance.get_dynamic_partitions(FILES.name)
+
+
+def test_cursor_round_trips_and_a_file_written_back_is_processed_again(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    target = raw / "a.docx"
+    shutil.copy(CORPUS / "sarthe-72.docx", target)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, raw)
+        state = json.loads(first.cursor)
+        assert json.loads(json.dumps(state)) == state and state["files"]["a.docx"]["sha256"]
+        target.write_bytes((CORPUS / "Trame de restitution EGN 45.docx").read_bytes())
+        os.utime(target, ns=(1, 1))
+        second = _tick(instance, raw, first.cursor)
+        shutil.copy(CORPUS / "sarthe-72.docx", target)
+        os.utime(target, ns=(2, 2))
+        third = _tick(instance, raw, second.cursor)
+        keys = [r.run_key for r in (*first.run_requests, *second.run_requests, *third.run_requests)]
+        assert len(keys) == 3 and len(set(keys)) == 3  # back to the first content: a new run key
+
+
+def test_partition_keys_are_readable_and_valid():
+    assert partition_key("lot 2/Trame EGN « 72 ».docx") == "lot 2/Trame EGN « 72 ».docx"
+    assert "..." not in partition_key("a...b.pdf") and "\n" not in partition_key("a\nb.pdf")
+
+
+def test_one_partition_materialises_from_a_real_file(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(CORPUS / "sarthe-72.pdf", raw / "sarthe-72.pdf")
+    chosen = resources(str(raw), str(tmp_path / "out"), str(tmp_path / "cache"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(FILES.name, ["sarthe-72.pdf"])
+        result = dg.materialize([document_assets.document], partition_key="sarthe-72.pdf",
+                                resources=chosen, instance=instance)
+    assert result.success
+    metadata = result.asset_materializations_for_node("document")[0].metadata
+    assert metadata["ok"].value == 1 and metadata["énoncés"].value == 98
+    assert chosen["result_store"].cache.recorded("sarthe-72.pdf")["source_file"] == "sarthe-72.pdf"
+
+
+def test_nightly_schedule_requests_one_run_over_every_file():
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance)
+        assert isinstance(nightly_refresh(context), dg.SkipReason)
+        instance.add_dynamic_partitions(FILES.name, ["a.pdf", "b.docx", "c.pdf"])
+        request = nightly_refresh(dg.build_schedule_context(instance=instance))
+    assert request.tags["dagster/asset_partition_range_start"] == "a.pdf"
+    assert request.tags["dagster/asset_partition_range_end"] == "c.pdf"
+    assert nightly_refresh.cron_schedule == "0 2 * * *" and nightly_refresh.execution_timezone == "Europe/Paris"
+
+
+def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(CORPUS / "sarthe-72.docx", raw / "sarthe-72.docx")
+    from pipeline import tables as pipeline_tables
+
+    real = pipeline_tables.items_table
+
+    def broken(results):  # a duplicated item id slips in
+        frame = real(results)
+        return pd.concat([frame, frame.head(1)], ignore_index=True)
+
+    monkeypatch.setattr(pipeline_tables, "items_table", broken)
+    chosen = resources(str(raw), str(tmp_path / "out"), str(tmp_path / "cache"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(FILES.name, ["sarthe-72.docx"])
+        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=chosen, instance=instance,
+                                partition_key="sarthe-72.docx", raise_on_error=False)
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert {"identifiants_uniques", "schema_du_contrat"} <= failed
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "items" in materialized and "contract_files" not in materialized
+    assert not (tmp_path / "out" / "items.csv").exists()

@@ -1,0 +1,123 @@
+"""The analysts' path: the real webserver and daemon, a click on
+"Materialize all" sent through the GraphQL API as the UI sends it, and the
+contract's files at the end. The processes are cleaned up whatever happens."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ["sarthe-72.docx", "Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf"]
+ASSET_KEYS = ["document", "classified_document", "corpus", "documents", "participants", "items", "actions",
+              "quarantine", "theme_summary", "category_summary", "department_theme_matrix", "actors_summary",
+              "participants_summary", "contract_files"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = json.loads(response.read())
+        assert "errors" not in payload, payload
+        return payload["data"]
+
+    def wait(self, condition, timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                value = condition()
+            except OSError:
+                value = None
+            if value:
+                return value
+            time.sleep(2)
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    home, raw, outputs = tmp_path / "home", tmp_path / "raw", tmp_path / "outputs"
+    for folder in (home, raw, outputs):
+        folder.mkdir()
+    (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.local.yaml").read_text())
+    for name in FILES:
+        shutil.copy(CORPUS / name, raw / name)
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "EGN_RAW_DIR": str(raw), "EGN_OUTPUTS_DIR": str(outputs),
+           "EGN_CACHE_DIR": str(tmp_path / "cache")}
+    log = (tmp_path / "dagster-dev.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    server = Server(port)
+    try:
+        server.wait(lambda: urllib.request.urlopen(f"{server.url}/server_info", timeout=5).status == 200, 180, "the webserver")
+        yield server, outputs
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev):
+    server, outputs = dagster_dev
+    # The sensor turns the files dropped in the folder into partitions.
+    partitions = server.wait(lambda: len(server.graphql(
+        '{ assetNodeOrError(assetKey: {path: ["document"]}) { ... on AssetNode { partitionKeys } } }'
+    )["assetNodeOrError"]["partitionKeys"]) == len(FILES), 180, "the sensor's partitions")
+    assert partitions
+
+    # "Materialize all": a backfill of every asset over every partition.
+    launched = server.graphql(
+        "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
+        " __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
+        {"params": {"assetSelection": [{"path": [key]} for key in ASSET_KEYS], "allPartitions": True}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    status = server.wait(lambda: server.graphql(
+        'query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }',
+        {"id": launched["backfillId"]},
+    )["partitionBackfillOrError"]["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"),
+        900, "the backfill")
+    final = server.graphql(
+        'query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }',
+        {"id": launched["backfillId"]},
+    )["partitionBackfillOrError"]["status"]
+    assert final in ("COMPLETED", "COMPLETED_SUCCESS"), final
+    assert status
+
+    with (outputs / "documents.csv").open(encoding="utf-8") as handle:
+        documents = {row["source_file"]: row["status"] for row in csv.DictReader(handle)}
+    assert documents == {"sarthe-72.docx": "ok", "Trame de restitution EGN 45.docx": "partial",
+                         "restitution_EGN_05_protege.pdf": "rejected"}
+    with (outputs / "items.csv").open(encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) > 100
