@@ -17,6 +17,7 @@ import dagster as dg
 from assets.definitions import ALL_ASSETS, resources
 from assets.checks import ALL_CHECKS
 from assets.partitions import FILES, partition_range_tags
+from pipeline.cache import content_hash
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,18 +45,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = False) -> dg.ExecuteInProcessResult:
-    """Every asset and check, in one run over all the folder's files."""
-    keys = sync_partitions(instance, list(chosen["raw_folder"].files_by_key()))
+    """Every asset and check, in one run: the per-file assets over the files
+    that changed since they were last processed (none: tables only), then
+    the tables and aggregates over all the folder's files."""
+    files = chosen["raw_folder"].files_by_key()
+    keys = sync_partitions(instance, list(files))
+    cache = chosen["result_store"].cache
+    stale = [key for key in keys if not cache.is_done(key, content_hash(files[key]))]
     per_file = dg.AssetSelection.assets("document", "classified_document")
+    # A run covers a range of partitions: from the first stale file to the last
+    # (unchanged files in between come from the cache at no cost).
+    tags = partition_range_tags(stale) if stale else {}
+    if chosen["progress"].echo and len(stale) < len(keys):
+        print(f"{len(keys) - len(stale)} fichier(s) inchangé(s) depuis leur dernière lecture.")
     return dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
         resources=chosen,
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,
-        tags={"dagster/from": "egn-cli", **(partition_range_tags(keys) if keys else {})},
-        # With no file at all there is no partition to run: publish empty tables.
-        selection=None if keys else dg.AssetSelection.all() - per_file,
+        tags={"dagster/from": "egn-cli", **tags},
+        selection=None if stale else dg.AssetSelection.all() - per_file,
     )
 
 

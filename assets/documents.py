@@ -76,7 +76,7 @@ def classified_document(context: dg.AssetExecutionContext, result_store: ResultS
         entry = cache.recorded(key)
         if entry is None:
             continue
-        if cache.get(CLASSIFICATION, entry["sha256"]) is not None:
+        if cache.has(CLASSIFICATION, entry["sha256"]):
             reused += 1
             continue
         extracted = cache.get(EXTRACTION, entry["sha256"])

@@ -66,6 +66,9 @@ class ResultCache:
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None  # an unreadable entry is recomputed, not trusted
 
+    def has(self, stage: str, sha256: str) -> bool:
+        return self._result_path(stage, sha256).exists()
+
     def put(self, stage: str, sha256: str, result: DocumentResult) -> None:
         write_atomic_bytes(self._result_path(stage, sha256), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -75,7 +78,13 @@ class ResultCache:
     def record(self, key: str, sha256: str, source_file: str) -> None:
         """Remember which content a source file held when last processed."""
         entry = {"key": key, "sha256": sha256, "source_file": source_file}
-        write_atomic_bytes(self._index_path(key), json.dumps(entry).encode())
+        if self.recorded(key) != entry:  # unchanged entries are not rewritten (and fsynced)
+            write_atomic_bytes(self._index_path(key), json.dumps(entry).encode())
+
+    def is_done(self, key: str, sha256: str, stage: str = "classification") -> bool:
+        """Whether this file, with this content, has gone through `stage` already."""
+        entry = self.recorded(key)
+        return bool(entry) and entry["sha256"] == sha256 and self.has(stage, sha256)
 
     def recorded(self, key: str) -> dict | None:
         path = self._index_path(key)

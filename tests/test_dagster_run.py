@@ -113,17 +113,36 @@ def test_raw_folder_is_never_modified(run):
     assert _digest(raw) == before
 
 
-def test_rerun_reuses_the_cache_and_writes_identical_files(run):
+def test_rerun_without_change_reads_no_file_and_writes_identical_files(run):
     result, raw, outputs, _, chosen = run
     first = _digest(outputs)
     with dg.DagsterInstance.ephemeral() as instance:
         again = materialize_all(chosen, instance)
     assert again.success
-    metadata = again.asset_materializations_for_node("document")[0].metadata
-    assert metadata["relus depuis le cache"].value == len(FILES)
+    materialized = {m.asset_key.to_user_string() for m in again.get_asset_materialization_events()}
+    assert "document" not in materialized and "classified_document" not in materialized
+    assert "contract_files" in materialized
     second = _digest(outputs)
     first.pop("egn.duckdb"), second.pop("egn.duckdb")
     assert first == second
+
+
+def test_rerun_after_one_change_reads_only_that_file(run, tmp_path):
+    _, raw, _, _, chosen = run
+    changed = raw / "sarthe-72.docx"
+    original = changed.read_bytes()
+    try:
+        shutil.copy(CORPUS / "01_restitution_etats_generaux_numerique_VF.docx", changed)
+        with dg.DagsterInstance.ephemeral() as instance:
+            again = materialize_all(chosen, instance)
+        assert again.success
+        metadata = again.asset_materializations_for_node("document")[0].metadata
+        read_again = metadata["fichiers"].value - metadata["relus depuis le cache"].value
+        assert read_again == 1
+    finally:
+        changed.write_bytes(original)
+        with dg.DagsterInstance.ephemeral() as instance:
+            assert materialize_all(chosen, instance).success  # the other tests read these outputs
 
 
 def test_cli_runs_the_same_assets(run, tmp_path):
