@@ -68,8 +68,16 @@ def write_atomic(path: Path, text: str) -> None:
     write_atomic_bytes(path, text.encode("utf-8"))
 
 
+def remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files left by a run killed while writing (never renamed)."""
+    for leftover in folder.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
 def write_tables(outputs: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
     """Write every contract table present in `tables` as outputs/<name>.csv."""
+    if outputs.exists():
+        remove_stale_temporaries(outputs)
     written = {}
     for name, frame in tables.items():
         path = outputs / f"{name}.csv"

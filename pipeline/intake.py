@@ -57,6 +57,7 @@ def _sniff_zip(path: Path) -> str:
             names = {member.filename for member in members}
             if "word/document.xml" in names:
                 _check_inflation(members)
+                _check_no_dtd(archive, members)
                 return "docx"
             if "mimetype" in names and archive.read("mimetype")[:64].startswith(_ODF_PREFIX):
                 raise RejectedFile(
@@ -87,6 +88,23 @@ def _check_inflation(members: list[zipfile.ZipInfo]) -> None:
             raise RejectedFile(
                 "too_large",
                 f"La partie {member.filename} se décompresse {ratio:.0f} fois (archive piégée ?) : fichier refusé.",
+            )
+
+
+def _check_no_dtd(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Word never writes a DTD: one in an XML part can only declare entities
+    (external files, exponential expansion). Refuse it before any parser
+    sees it; a DOCTYPE must stand in the prolog, so the head is enough."""
+    for member in members:
+        if not member.filename.endswith((".xml", ".rels")):
+            continue
+        with archive.open(member) as part:
+            head = part.read(4096)
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise RejectedFile(
+                "corrupt",
+                f"La partie {member.filename} du document Word déclare une DTD ou des entités XML "
+                "(jamais produites par Word) : fichier refusé par sécurité.",
             )
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import RejectedFile
@@ -20,6 +23,15 @@ from pipeline.readers.docx_reader import read_docx
 from pipeline.readers.pdf_reader import read_pdf
 
 log = logging.getLogger(__name__)
+
+# A restitution reads in seconds; a file that takes minutes is pathological
+# (or hostile) and must not hold up the run.
+MAX_SECONDS_PER_FILE = 120
+
+
+class _Timeout(BaseException):
+    """Not an Exception: parsers wrap every Exception they meet (pdfplumber
+    does), and the deadline must reach the per-file boundary intact."""
 
 SECTION_LABELS = {
     "intro": "Introduction (tableau de la session)",
@@ -48,14 +60,20 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
                               f"Le fichier n'a pas pu être lu ({exc.strerror or exc}).")
     result = DocumentResult(doc_id, source, _suffix(path), "rejected", None, "")
     try:
-        kind = sniff(path)
-        result.format = kind
-        layout = read_pdf(path) if kind == "pdf" else read_docx(path)
-        result.n_pages = layout.n_pages
-        restitution = parse_layout(layout)
+        with _deadline(MAX_SECONDS_PER_FILE):
+            kind = sniff(path)
+            result.format = kind
+            layout = read_pdf(path) if kind == "pdf" else read_docx(path)
+            result.n_pages = layout.n_pages
+            restitution = parse_layout(layout)
         _judge(result, restitution)
     except RejectedFile as exc:
         result.status, result.reason, result.message = "rejected", exc.reason, exc.message
+    except _Timeout:
+        result.status, result.reason = "rejected", "too_large"
+        result.message = (f"La lecture du fichier a dépassé {MAX_SECONDS_PER_FILE} s : "
+                          "document trop lourd ou malformé, fichier refusé.")
+        result.restitution = None
     except Exception as exc:  # the per-file boundary: log it, quarantine the file, go on
         log.exception("Unexpected error on %s", source)
         result.status, result.reason = "rejected", "corrupt"
@@ -63,6 +81,26 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
         result.restitution = None
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """Interrupt the work on one file after `seconds` (main thread only:
+    signals cannot reach other threads; there the file just runs on)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _judge(result: DocumentResult, restitution) -> None:
