@@ -35,6 +35,10 @@ train: setup
 eval: setup
 	$(BIN)/python -m pipeline.classify.evaluate $(if $(DEV_TRUTH),--held-out $(DEV_TRUTH) --extra $(DEV_TRUTH)) --json bench/classifier.json
 
+## National-scale benchmark (figures, not a test) → bench/results.json.
+bench: setup
+	$(BIN)/python bench/run.py
+
 ## The Dagster UI on http://127.0.0.1:3000 (local only).
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

@@ -2,7 +2,11 @@
 classification. Both reuse a cached result when the file's content (and
 the code) has not changed, so a run over unchanged files redoes nothing."""
 
+import os
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
 
 import dagster as dg
 
@@ -33,25 +37,57 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
              progress: Progress) -> dg.MaterializeResult:
     files = raw_folder.files_by_key()
     cache = result_store.cache
-    done: list[tuple[DocumentResult, bool]] = []
     keys = context.partition_keys
-    for index, key in enumerate(keys, start=1):
+    todo: list[tuple[str, Path, str]] = []
+    for key in keys:
         path = files.get(key)
         if path is None:
             context.log.warning(f"{key} : fichier absent du dossier source (supprimé ou déplacé).")
             continue
-        sha256 = content_hash(path)
-        result = cache.get(EXTRACTION, sha256)
-        reused = result is not None
-        if not reused:
-            result = process_file(path, raw_folder.root)
-            cache.put(EXTRACTION, sha256, result)
+        todo.append((key, path, content_hash(path)))
+    done: list[tuple[DocumentResult, bool]] = []
+    for key, path, sha256, result, reused in _extract(todo, cache, raw_folder.root):
         result.source_file = raw_folder.relative(path)
         cache.record(key, sha256, result.source_file)
         done.append((result, reused))
-        progress.document(index, len(keys), result, reused)
+        progress.document(len(done), len(todo), result, reused)
         context.log.info(f"{result.source_file} : {result.status} – {result.message}{' (déjà lu)' if reused else ''}")
     return dg.MaterializeResult(metadata=_extraction_metadata(done))
+
+
+def _workers() -> int:
+    """Extraction processes: EGN_WORKERS, by default one per core."""
+    return max(1, int(os.environ.get("EGN_WORKERS", os.cpu_count() or 1)))
+
+
+def _extract(todo, cache, root: Path):
+    """Cached results first, then the new files, spread over the cores.
+
+    Parsing a PDF is CPU-bound Python (pdfminer): processes, not threads.
+    Each worker keeps the per-file boundary (and its deadline) of
+    process_file, so a file that crashes or hangs a worker's parse is
+    still just a quarantined file.
+    """
+    pending = []
+    for key, path, sha256 in todo:
+        result = cache.get(EXTRACTION, sha256)
+        if result is None:
+            pending.append((key, path, sha256))
+        else:
+            yield key, path, sha256, result, True
+    workers = min(_workers(), len(pending))
+    if workers <= 1:
+        results = (process_file(path, root) for _, path, _ in pending)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        results = pool.map(process_file, [path for _, path, _ in pending], [root] * len(pending))
+    try:
+        for (key, path, sha256), result in zip(pending, results):
+            cache.put(EXTRACTION, sha256, result)
+            yield key, path, sha256, result, False
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
 
 
 @dg.asset(

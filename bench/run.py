@@ -1,0 +1,182 @@
+"""National-scale benchmark: `make bench` (python bench/run.py).
+
+Measures, in one run on this machine, and writes bench/results.json:
+- the floor: bare pdfplumber `extract_tables()` over every PDF page and bare
+  python-docx table reading, to which extraction is compared;
+- a full run from an empty state (`egn run` in a fresh DAGSTER_HOME and
+  cache) with 1 and with 2 extraction processes: wall, CPU, peak RSS, per
+  step, per page;
+- a rerun with nothing changed, and a rerun after one file changed;
+- classification throughput and model load time.
+The corpus is ../shared/corpus/national/raw when present; otherwise one
+the script builds from the test fixtures (copies made distinct).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIONAL = ROOT.parent / "shared" / "corpus" / "national" / "raw"
+FIXTURES = ROOT / "tests" / "fixtures" / "corpus"
+
+
+def build_corpus(target: Path, copies: int = 6) -> Path:
+    """A stand-in corpus when the national one is absent: the fixtures that
+    are restitutions, each copied a few times with a distinct trailing byte."""
+    target.mkdir(parents=True, exist_ok=True)
+    sources = [p for p in FIXTURES.iterdir() if p.suffix in (".pdf", ".docx") and p.stat().st_size > 30_000]
+    for n in range(copies):
+        for source in sources:
+            data = source.read_bytes()
+            if source.suffix == ".pdf":
+                data += f"\n% copie {n}\n".encode()
+            (target / f"{n:02d}_{source.name}").write_bytes(data)
+    return target
+
+
+def floor(raw: Path) -> dict:
+    """Bare library cost: pdfplumber tables of every page, python-docx tables."""
+    import docx
+    import pdfplumber
+
+    pdf_s = docx_s = 0.0
+    pdf_pages = 0
+    for path in sorted(raw.iterdir()):
+        started = time.perf_counter()
+        if path.suffix.lower() == ".pdf":
+            with pdfplumber.open(path) as pdf:
+                for page in pdf.pages:
+                    try:
+                        page.extract_tables()
+                        pdf_pages += 1
+                    finally:
+                        page.close()
+            pdf_s += time.perf_counter() - started
+        elif path.suffix.lower() == ".docx":
+            document = docx.Document(str(path))
+            for table in document.tables:
+                for row in table.rows:
+                    [cell.text for cell in row.cells]
+            docx_s += time.perf_counter() - started
+    return {"pdf_s": round(pdf_s, 2), "pdf_pages": pdf_pages, "pdf_ms_per_page": round(1000 * pdf_s / max(pdf_pages, 1), 1),
+            "docx_s": round(docx_s, 2), "total_s": round(pdf_s + docx_s, 2)}
+
+
+def egn_run(raw: Path, work: Path, workers: int) -> dict:
+    """One `egn run` in its own process; wall, CPU and peak RSS of the run."""
+    env = {**os.environ, "DAGSTER_HOME": str(work / "home"), "EGN_CACHE_DIR": str(work / "cache"),
+           "EGN_WORKERS": str(workers)}
+    (work / "home").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "deploy" / "dagster.local.yaml", work / "home" / "dagster.yaml")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).parent / "egn"), "run", "--raw", str(raw), "--outputs", str(work / "out")],
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-3000:])
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
+        "peak_rss_mib": round(after.ru_maxrss / 1024),  # largest single process so far
+        "steps_s": step_durations(work / "home"),
+        "documents_s": document_seconds(work / "cache"),
+    }
+
+
+def step_durations(home: Path) -> dict:
+    """Per-step wall time of the latest run, from the Dagster instance."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        steps = {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event and event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 2)
+    return steps
+
+
+def document_seconds(cache: Path) -> dict:
+    """Extraction time by format, from the cached per-file results."""
+    import pickle
+
+    totals: dict[str, dict] = {}
+    for path in (cache / "extraction").rglob("*.pickle"):
+        result = pickle.loads(path.read_bytes())
+        entry = totals.setdefault(result.format, {"files": 0, "seconds": 0.0, "pages": 0})
+        entry["files"] += 1
+        entry["seconds"] = round(entry["seconds"] + result.seconds, 2)
+        entry["pages"] += result.n_pages or 0
+    for entry in totals.values():
+        if entry["pages"]:
+            entry["ms_per_page"] = round(1000 * entry["seconds"] / entry["pages"], 1)
+    return totals
+
+
+def classifier_figures(raw_texts: int = 4000) -> dict:
+    from pipeline.classify.evaluate import throughput
+    from pipeline.classify.labelled import own_records
+
+    texts = [r["text"] for r in own_records()]
+    return throughput(texts, repeat=max(1, raw_texts // len(texts)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raw", type=Path, default=NATIONAL if NATIONAL.is_dir() else None)
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="egn-bench-") as tmp:
+        tmp = Path(tmp)
+        raw = args.raw or build_corpus(tmp / "generated")
+        copy = tmp / "raw"
+        shutil.copytree(raw, copy)
+        report = {"corpus": str(raw), "files": len(list(copy.iterdir())), "cores": os.cpu_count()}
+        report["floor"] = floor(copy)
+        report["full_1_process"] = egn_run(copy, tmp / "one", workers=1)
+        report["full_2_processes"] = egn_run(copy, tmp / "two", workers=2)
+        report["no_change"] = egn_run(copy, tmp / "two", workers=2)
+        changed = sorted(copy.glob("*.pdf"))[0]
+        changed.write_bytes(changed.read_bytes() + b"\n% modifie\n")
+        report["one_file_changed"] = egn_run(copy, tmp / "two", workers=2)
+        report["classifier"] = classifier_figures()
+    full = report["full_2_processes"]
+    extraction = full["steps_s"].get("document", 0.0)
+    report["ratios"] = {
+        "extraction_vs_floor_1_process": round(report["full_1_process"]["steps_s"].get("document", 0) / report["floor"]["total_s"], 2),
+        "extraction_vs_floor_2_processes": round(extraction / report["floor"]["total_s"], 2),
+        "no_change_vs_full": round(report["no_change"]["wall_s"] / full["wall_s"], 3),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print_table(report)
+
+
+def print_table(report: dict) -> None:
+    rows = [("floor (pdfplumber + python-docx)", report["floor"]["total_s"], "", "")]
+    for name in ("full_1_process", "full_2_processes", "no_change", "one_file_changed"):
+        run = report[name]
+        rows.append((name, run["wall_s"], run["cpu_s"], run["peak_rss_mib"]))
+    print(f"{'measure':<36}{'wall s':>10}{'cpu s':>10}{'rss MiB':>10}")
+    for name, wall, cpu, rss in rows:
+        print(f"{name:<36}{wall!s:>10}{cpu!s:>10}{rss!s:>10}")
+    print("ratios:", json.dumps(report["ratios"]))
+    print("classifier:", json.dumps(report["classifier"]))
+
+
+if __name__ == "__main__":
+    main()
