@@ -120,3 +120,64 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
            for column in ("n_departements_checked", "total_count", "n_departements_count_missing")},
     }, strict=True, ordered=True),
 }
+
+# What each column means, for the data dictionary (docs/dictionnaire-des-donnees.md).
+_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "documents": {
+        "departement": "nom du département", "academie": "académie (2020)", "region_academique": "région académique (2020)",
+        "session_place": "lieu de la session, tel qu'écrit après la date", "session_format": "format coché dans la trame",
+        "n_items": "nombre d'énoncés extraits",
+    },
+    "participants": {
+        "document_id": "document d'origine", "departement_code": "code INSEE du département",
+        "category": "catégorie de participants (ligne de la trame)", "checked": "case cochée",
+        "n_etablissements": "nombre d'établissements représentés",
+    },
+    "items": {
+        "document_id": "document d'origine", "departement_code": "code INSEE du département",
+        "section": "partie de la trame", "theme_raw": "libellé du thème tel qu'écrit", "role": "rôle de la colonne",
+        "text": "énoncé, texte exact", "category": "catégorie principale (taxonomie)",
+        "categories": "toutes les catégories, la principale d'abord", "category_score": "confiance de la catégorie principale (0–1)",
+        "page": "page du PDF (vide pour un DOCX)", "table_index": "rang du tableau dans le document",
+        "row_index": "rang de la ligne dans le tableau",
+    },
+    "actions": {
+        "document_id": "document d'origine", "departement_code": "code INSEE du département",
+        "theme": "thème de la ligne", "quoi": "axes d'amélioration (Quoi)", "comment": "actions à mener (Comment)",
+        "acteurs": "codes des acteurs mobilisés", "acteurs_raw": "acteurs tels qu'écrits",
+        "temporalite": "court, moyen ou long terme", "temporalite_raw": "temporalité telle qu'écrite",
+        "indicateurs": "indicateurs et facteurs de réussite",
+    },
+    "quarantine": {
+        "source_file": "fichier concerné", "document_id": "identifiant du fichier",
+        "reason": "raison (celles du contrat, ou unknown_theme pour un énoncé)", "message": "explication en français",
+        "detected_at": "première lecture de ce contenu (UTC)",
+    },
+    "theme_summary": {"theme": "thème", "role": "rôle", "n_items": "énoncés", "n_departements": "départements"},
+    "category_summary": {
+        "theme": "thème", "role": "rôle", "category": "catégorie", "n_items": "énoncés",
+        "n_departements": "départements", "share_departements": "part des départements en vigueur (0–1)",
+        "examples": "jusqu'à trois énoncés",
+    },
+    "department_theme_matrix": {
+        "departement_code": "code INSEE", "departement": "département", "academie": "académie", "theme": "thème",
+        "n_irritant": "irritants", "n_point_fort": "points forts", "n_besoin": "besoins", "n_levier": "leviers",
+        "n_action": "actions",
+    },
+    "actors_summary": {
+        "actor": "code d'acteur", "n_actions": "lignes de plan d'action qui le mobilisent",
+        "n_departements": "départements", "themes": "thèmes concernés",
+    },
+    "participants_summary": {
+        "category": "catégorie de participants", "n_departements_checked": "départements ayant coché la case",
+        "total_count": "somme des nombres de participants déclarés",
+        "n_departements_count_missing": "départements sans nombre déclaré",
+    },
+}
+SCHEMAS = {
+    name: schema.update_columns({
+        column: {"description": text} for column, text in _DESCRIPTIONS.get(name, {}).items()
+        if not schema.columns[column].description
+    })
+    for name, schema in SCHEMAS.items()
+}
