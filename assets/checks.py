@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pandera.errors
 
-from assets import aggregates, tables
+from assets import aggregates, synthesis, tables
 from pipeline.aggregate import counted
 from pipeline.contract import THEME_CODES
 from pipeline.normalize.themes import THEMES
@@ -18,6 +18,7 @@ TABLE_ASSETS = {
     "theme_summary": aggregates.theme_summary, "category_summary": aggregates.category_summary,
     "department_theme_matrix": aggregates.department_theme_matrix,
     "actors_summary": aggregates.actors_summary, "participants_summary": aggregates.participants_summary,
+    "recurring_statements": synthesis.recurring_statements,
 }
 QUARANTINE_WARNING_SHARE = 0.2
 

@@ -7,7 +7,7 @@ location loads in a couple of seconds.
 
 import dagster as dg
 
-from assets import aggregates, documents, export, tables
+from assets import aggregates, documents, export, synthesis, tables
 from assets.automation import automation_sensor, nightly_refresh, raw_folder_sensor
 from assets.checks import ALL_CHECKS
 from assets.jobs import documents_job, publication_job, restitutions_job
@@ -16,7 +16,7 @@ from assets.resources import (
     default_cache_dir, default_outputs_dir, default_raw_dir,
 )
 
-ALL_ASSETS = dg.load_assets_from_modules([documents, tables, aggregates, export])
+ALL_ASSETS = dg.load_assets_from_modules([documents, tables, aggregates, synthesis, export])
 
 
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,

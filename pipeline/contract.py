@@ -34,6 +34,9 @@ COLUMNS: dict[str, list[str]] = {
     "actors_summary": ["actor", "n_actions", "n_departements", "themes"],
     "participants_summary": ["category", "n_departements_checked", "total_count", "n_departements_count_missing"],
     "quarantine": ["source_file", "document_id", "reason", "message", "detected_at"],
+    # Beyond contract v1 (a file added, as the contract allows): the synthesis.
+    "recurring_statements": ["theme", "role", "group_id", "representative", "n_departements", "departements",
+                             "item_ids"],
 }
 
 THEME_CODES = [*THEMES, UNKNOWN]

@@ -26,6 +26,7 @@ FILE_DESCRIPTIONS = {
     "department_theme_matrix": "département × thème",
     "actors_summary": "acteurs des plans d'action",
     "participants_summary": "participants par catégorie",
+    "recurring_statements": "constats récurrents : le même énoncé, en d'autres mots, dans plusieurs départements",
 }
 
 

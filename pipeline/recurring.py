@@ -11,8 +11,10 @@ The method, in one place:
 1. **Scope.** Only the counted documents (`aggregate.counted_ids`: one
    current file per département) and the classified roles (irritant,
    point fort, besoin, levier, action, difficulté) of a known theme.
-2. **Normalisation** (`normalise`). Accent-free lower case; a few
-   spelling variants unified (wi-fi, prof/professeur/enseignant…); French
+2. **Normalisation** (`normalise`). Accent-free lower case; a short
+   lexicon of this corpus's spelling variants and near-synonyms mapped to
+   one concept (wi-fi/wifi, professeur/enseignant, parents/familles,
+   matériel/équipement/ordinateurs, concertation/consultation…); French
    stop words removed, together with the words that every statement of a
    block shares and that carry no distinction within it: the lack and
    intent markers (« manque », « insuffisant », « développer »,
@@ -58,10 +60,11 @@ from rapidfuzz import fuzz, process
 
 from pipeline.aggregate import counted
 from pipeline.contract import CLASSIFIED_ROLES
+from pipeline.contract import COLUMNS as CONTRACT_COLUMNS
 from pipeline.normalize.themes import UNKNOWN
 from pipeline.text import fold
 
-COLUMNS = ["theme", "role", "group_id", "representative", "n_departements", "departements", "item_ids"]
+COLUMNS = CONTRACT_COLUMNS["recurring_statements"]
 
 THRESHOLD = 70.0
 CATEGORY_BONUS = 8.0
@@ -250,7 +253,6 @@ def _average_linkage(scores: np.ndarray, sizes: list[int], threshold: float) -> 
     np.fill_diagonal(sim, -np.inf)
     weight = np.array(sizes, dtype=np.float64)
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    alive = np.ones(n, dtype=bool)
     while True:
         flat = int(np.argmax(sim))
         i, j = divmod(flat, n)
@@ -262,7 +264,6 @@ def _average_linkage(scores: np.ndarray, sizes: list[int], threshold: float) -> 
         sim[j], sim[:, j] = -np.inf, -np.inf
         weight[i] += weight[j]
         members[i] += members.pop(j)
-        alive[j] = False
     return [sorted(m) for m in members.values()]
 
 

@@ -114,6 +114,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "n_actions": _count(1), "n_departements": _count(1),
         "themes": _column(nullable=False),
     }, strict=True, ordered=True),
+    "recurring_statements": pa.DataFrameSchema({
+        "theme": _column([pa.Check.isin(list(contract.THEME_CODES[:5]))], nullable=False),
+        "role": _column([pa.Check.isin(contract.CLASSIFIED_ROLES)], nullable=False),
+        "group_id": _column(nullable=False, unique=True), "representative": _column(nullable=False),
+        "n_departements": _count(2), "departements": _column(nullable=False), "item_ids": _column(nullable=False),
+    }, strict=True, ordered=True),
     "participants_summary": pa.DataFrameSchema({
         "category": _column([pa.Check.isin(contract.PARTICIPANT_CATEGORIES)], nullable=False),
         **{column: _count(0)
@@ -167,6 +173,12 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
     "actors_summary": {
         "actor": "code d'acteur", "n_actions": "lignes de plan d'action qui le mobilisent",
         "n_departements": "départements", "themes": "thèmes concernés",
+    },
+    "recurring_statements": {
+        "theme": "thème", "role": "rôle", "group_id": "identifiant stable du groupe",
+        "representative": "énoncé représentatif (texte exact d'un des énoncés du groupe)",
+        "n_departements": "départements ayant exprimé ce constat", "departements": "codes des départements",
+        "item_ids": "énoncés du groupe (items.csv)",
     },
     "participants_summary": {
         "category": "catégorie de participants", "n_departements_checked": "départements ayant coché la case",

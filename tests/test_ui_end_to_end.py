@@ -22,9 +22,6 @@ from conftest import CORPUS
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["sarthe-72.docx", "Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf"]
-ASSET_KEYS = ["document", "classified_document", "corpus", "documents", "participants", "items", "actions",
-              "quarantine", "theme_summary", "category_summary", "department_theme_matrix", "actors_summary",
-              "participants_summary", "contract_files"]
 
 
 def _free_port() -> int:
@@ -97,10 +94,12 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev):
     assert partitions
 
     # "Materialize all": a backfill of every asset over every partition.
+    keys = [node["assetKey"]["path"] for node in server.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
+    assert ["contract_files"] in keys and ["document"] in keys
     launched = server.graphql(
         "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
         " __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
-        {"params": {"assetSelection": [{"path": [key]} for key in ASSET_KEYS], "allPartitions": True}},
+        {"params": {"assetSelection": [{"path": path} for path in keys], "allPartitions": True}},
     )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     status = server.wait(lambda: server.graphql(
@@ -121,3 +120,4 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev):
                          "restitution_EGN_05_protege.pdf": "rejected"}
     with (outputs / "items.csv").open(encoding="utf-8") as handle:
         assert sum(1 for _ in csv.DictReader(handle)) > 100
+    assert (outputs / "report" / "index.html").exists() and (outputs / "synthese.xlsx").exists()

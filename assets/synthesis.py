@@ -1,0 +1,86 @@
+"""The national synthesis: recurring statements, the HTML report and the
+Excel workbook analysts read."""
+
+import os
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import table_metadata
+from assets.resources import OutputsFolder, RawFolder
+from pipeline.export import write_atomic
+from pipeline.recurring import recurring_statements as group_recurring
+from pipeline.report import render_report
+from pipeline.workbook import write_workbook
+
+OWNERS = ["team:donnees-egn"]
+EAGER = dg.AutomationCondition.eager()
+TABLES = ["documents", "participants", "items", "actions", "quarantine", "theme_summary", "category_summary",
+          "department_theme_matrix", "actors_summary", "participants_summary"]
+
+
+@dg.asset(
+    group_name="agregats", kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    description=(
+        "Constats récurrents : le même irritant, besoin ou levier exprimé en d'autres mots par plusieurs "
+        "départements, regroupés par thème et rôle (texte représentatif exact, départements, énoncés)."
+    ),
+)
+def recurring_statements(documents: pd.DataFrame, items: pd.DataFrame) -> dg.MaterializeResult:
+    frame = group_recurring(items, documents)
+    return dg.MaterializeResult(value=frame, metadata={
+        **table_metadata("recurring_statements", frame),
+        "constats les plus partagés": dg.MetadataValue.md(_top_findings(frame)),
+    })
+
+
+def _ins() -> dict:
+    return {name: dg.AssetIn(name) for name in TABLES}
+
+
+@dg.asset(
+    group_name="rapports", kinds={"html"}, owners=OWNERS, automation_condition=EAGER,
+    ins={**_ins(), "recurring": dg.AssetIn("recurring_statements")}, deps=["contract_files"],
+    description=(
+        "Rapport national en français (outputs/report/index.html), autonome : chiffres clés, constats "
+        "récurrents avec leurs sources, catégories par thème, carte département × thème, participants, "
+        "acteurs, temporalités et qualité des données."
+    ),
+)
+def synthesis_report(outputs_folder: OutputsFolder, raw_folder: RawFolder, recurring: pd.DataFrame,
+                     **tables: pd.DataFrame) -> dg.MaterializeResult:
+    folder = outputs_folder.root / "report"
+    prefix = os.path.relpath(raw_folder.root, folder).replace(os.sep, "/") + "/"
+    page = render_report(dict(tables), recurring, prefix)
+    path = folder / "index.html"
+    write_atomic(path, page)
+    return dg.MaterializeResult(metadata={
+        "rapport": dg.MetadataValue.path(str(path)),
+        "taille (Ko)": round(len(page.encode()) / 1024),
+        "constats les plus partagés": dg.MetadataValue.md(_top_findings(recurring)),
+    })
+
+
+@dg.asset(
+    group_name="rapports", kinds={"excel"}, owners=OWNERS, automation_condition=EAGER,
+    ins={**_ins(), "recurring": dg.AssetIn("recurring_statements")}, deps=["contract_files"],
+    description=(
+        "Classeur Excel (outputs/synthese.xlsx) : une feuille de synthèse puis une feuille par table, "
+        "en-têtes figés et filtres ; aucune cellule n'est interprétée comme une formule."
+    ),
+)
+def synthesis_workbook(outputs_folder: OutputsFolder, recurring: pd.DataFrame,
+                       **tables: pd.DataFrame) -> dg.MaterializeResult:
+    path = outputs_folder.root / "synthese.xlsx"
+    write_workbook(path, dict(tables), recurring)
+    return dg.MaterializeResult(metadata={"classeur": dg.MetadataValue.path(str(path))})
+
+
+def _top_findings(recurring: pd.DataFrame, n: int = 5) -> str:
+    if recurring.empty:
+        return "_(aucun constat partagé par plusieurs départements)_"
+    lines = []
+    for row in recurring.head(n).itertuples():
+        text = str(row.representative).replace("|", "/")
+        lines.append(f"- **{row.n_departements} départements** ({row.theme}, {row.role}) : « {text} »")
+    return "\n".join(lines)
