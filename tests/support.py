@@ -53,3 +53,15 @@ def match_items(result: DocumentResult, truth: dict) -> dict:
     recall = matched / n_truth if n_truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"f1": f1, "theme_acc": themes_ok / matched if matched else 0.0, "missed": misses}
+
+
+def minimal_pdf(objects: list[bytes]) -> bytes:
+    """A PDF made of the given objects (1 is the catalog), with its xref table."""
+    body, offsets = b"%PDF-1.4\n", []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(body)
+    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    body += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    return body + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()

@@ -14,6 +14,7 @@ import pytest
 from conftest import CORPUS
 from make_docx import restitution
 from pipeline.process import process_file
+from support import minimal_pdf
 
 
 @pytest.mark.parametrize(
@@ -59,20 +60,11 @@ def test_whitespace_only_file_is_empty(tmp_path):
 def test_pdf_without_pages_has_no_text(tmp_path):
     path = tmp_path / "blanc.pdf"
     # A valid PDF whose only page carries no text at all.
-    objects = [
+    path.write_bytes(minimal_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ]
-    body, offsets = b"%PDF-1.4\n", []
-    for i, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(body)
-    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    body += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    body += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(body)
+    ]))
     assert process_file(path, tmp_path).reason == "no_text_layer"
 
 

@@ -23,18 +23,8 @@ from conftest import CORPUS
 from pipeline.contract import DOCUMENT_REASONS
 from pipeline.process import process_file
 from assets.partitions import partition_key
+from support import minimal_pdf
 
-
-
-def _pdf(objects: list[bytes]) -> bytes:
-    body, offsets = b"%PDF-1.4\n", []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(body)
-    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    body += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    return body + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
 
 
 def _rewrite_docx(source: Path, target: Path, change) -> Path:
@@ -64,7 +54,7 @@ def test_docx_declaring_external_and_expanding_entities_is_refused_unread(tmp_pa
 
 def test_pdf_whose_page_tree_loops_is_rejected(tmp_path):
     path = tmp_path / "boucle.pdf"
-    path.write_bytes(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+    path.write_bytes(minimal_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
                            b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
                            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]))
     result = process_file(path, tmp_path)
@@ -76,7 +66,7 @@ def test_pdf_with_a_huge_page_count_is_too_large(tmp_path):
     pages = [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".encode() for _ in range(n)]
     kids = " ".join(f"{i} 0 R" for i in range(3, 3 + n)).encode()
     path = tmp_path / "enorme.pdf"
-    path.write_bytes(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n, *pages]))
+    path.write_bytes(minimal_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n, *pages]))
     result = process_file(path, tmp_path)
     assert (result.status, result.reason) == ("rejected", "too_large")
 
@@ -84,7 +74,7 @@ def test_pdf_with_a_huge_page_count_is_too_large(tmp_path):
 def test_pdf_tables_without_ruling_lines_do_not_crash(tmp_path):
     text = b"BT /F1 11 Tf 60 780 Td (DSDEN de la Sarthe) Tj 0 -40 Td (Thematique concernee   RETEX   Irritants   Points forts) Tj ET"
     path = tmp_path / "sans_traits.pdf"
-    path.write_bytes(_pdf([
+    path.write_bytes(minimal_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
