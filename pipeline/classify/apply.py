@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.classify.classifier import Classifier
+from typing import TYPE_CHECKING
+
 from pipeline.contract import CLASSIFIED_ROLES
 from pipeline.model import DocumentResult
+
+if TYPE_CHECKING:  # spaCy is heavy to import: only a run that classifies loads it
+    from pipeline.classify.classifier import Classifier
 
 
 def classify_results(results: list[DocumentResult], classifier: Classifier) -> int:
