@@ -63,7 +63,7 @@ def test_pdf_whose_page_tree_loops_is_rejected(tmp_path):
 
 def test_pdf_with_a_huge_page_count_is_too_large(tmp_path):
     n = 600  # above the reader's limit of 500 pages
-    pages = [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".encode() for _ in range(n)]
+    pages = ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".encode() for _ in range(n)]
     kids = " ".join(f"{i} 0 R" for i in range(3, 3 + n)).encode()
     path = tmp_path / "enorme.pdf"
     path.write_bytes(minimal_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n, *pages]))

@@ -9,7 +9,6 @@ import time
 
 import dagster as dg
 import pandas as pd
-import pytest
 
 from assets import documents as document_assets
 from assets.automation import nightly_refresh, raw_folder_sensor
