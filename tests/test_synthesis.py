@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import openpyxl
@@ -286,23 +285,6 @@ def test_group_ids_are_stable_and_order_independent():
     pd.testing.assert_frame_equal(first, shuffled)
     assert first["group_id"].str.fullmatch(r"[0-9a-f]{12}").all()
     assert first["group_id"].is_unique
-
-
-def test_six_thousand_statements_take_seconds():
-    words = ("formation équipement tablette connexion parents élèves enseignants ENT plateforme réseau "
-             "collectivités matériel accompagnement usages ressources temps écran données logiciel libre "
-             "maintenance budget territoire rural école collège lycée confinement continuité").split()
-    rows = []
-    for i in range(6000):
-        picked = [words[(i * k * 7 + k * 13) % len(words)] for k in range(1, 6 + i % 5)]
-        rows.append((f"{i % 100:02d}", f"i{i:05d}", " ".join(picked) + f" n{i}", None))
-    items, documents = _fake(rows)
-    items["theme"] = [("acces", "gouvernance", "travailler_ensemble", "enseigner_apprendre", "responsable_souverain")[i % 5]
-                      for i in range(len(items))]
-    items["role"] = [("irritant", "levier", "besoin", "point_fort", "action", "difficulte")[i % 6] for i in range(len(items))]
-    started = time.perf_counter()
-    recurring_statements(items, documents)
-    assert time.perf_counter() - started < 20
 
 
 # --------------------------------------------------------------------------
