@@ -4,7 +4,7 @@
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import table_metadata
+from assets.metadata import table_result
 from pipeline import aggregate
 
 OWNERS = ["team:donnees-egn"]
@@ -12,35 +12,31 @@ GROUP = "agregats"
 EAGER = dg.AutomationCondition.eager()
 
 
-def _result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
-    return dg.MaterializeResult(value=frame, metadata=table_metadata(name, frame))
-
-
 @dg.asset(group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
           description="Nombre d'énoncés et de départements par thème et par rôle.")
 def theme_summary(documents: pd.DataFrame, items: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("theme_summary", aggregate.theme_summary(documents, items))
+    return table_result("theme_summary", aggregate.theme_summary(documents, items))
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
           description="Par thème, rôle et catégorie : énoncés, départements concernés, part des départements, exemples.")
 def category_summary(documents: pd.DataFrame, items: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("category_summary", aggregate.category_summary(documents, items))
+    return table_result("category_summary", aggregate.category_summary(documents, items))
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
           description="Matrice département × thème : irritants, points forts, besoins, leviers et actions.")
 def department_theme_matrix(documents: pd.DataFrame, items: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("department_theme_matrix", aggregate.department_theme_matrix(documents, items))
+    return table_result("department_theme_matrix", aggregate.department_theme_matrix(documents, items))
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
           description="Acteurs mobilisés par les plans d'action : nombre d'actions, de départements, thèmes.")
 def actors_summary(documents: pd.DataFrame, actions: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("actors_summary", aggregate.actors_summary(documents, actions))
+    return table_result("actors_summary", aggregate.actors_summary(documents, actions))
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
           description="Participants par catégorie : départements ayant coché, total déclaré, nombres manquants.")
 def participants_summary(documents: pd.DataFrame, participants: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("participants_summary", aggregate.participants_summary(documents, participants))
+    return table_result("participants_summary", aggregate.participants_summary(documents, participants))

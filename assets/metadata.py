@@ -20,6 +20,11 @@ def table_metadata(name: str, frame: pd.DataFrame) -> dict:
     }
 
 
+def table_result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
+    """A table asset's value with the metadata analysts read in the UI."""
+    return dg.MaterializeResult(value=frame, metadata=table_metadata(name, frame))
+
+
 def markdown_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIEW_ROWS) -> str:
     if frame.empty:
         return "_(aucune ligne)_"

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.documents import CLASSIFICATION, EXTRACTION, classified_document
-from assets.metadata import table_metadata
+from assets.metadata import table_result
 from assets.partitions import FILES
 from assets.resources import OutputsFolder, ResultStore
 from pipeline import tables
@@ -45,10 +45,6 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore) -> dg.M
     })
 
 
-def _result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
-    return dg.MaterializeResult(value=frame, metadata=table_metadata(name, frame))
-
-
 @dg.asset(
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description=(
@@ -59,7 +55,7 @@ def _result(name: str, frame: pd.DataFrame) -> dg.MaterializeResult:
 def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder) -> dg.MaterializeResult:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     frame = tables.documents_table(corpus, previous_ingestion_times(outputs_folder.root), now)
-    return _result("documents", frame)
+    return table_result("documents", frame)
 
 
 @dg.asset(
@@ -70,7 +66,7 @@ def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder) -> dg
     ),
 )
 def items(corpus: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("items", tables.items_table(corpus))
+    return table_result("items", tables.items_table(corpus))
 
 
 @dg.asset(
@@ -78,7 +74,7 @@ def items(corpus: list[DocumentResult]) -> dg.MaterializeResult:
     description="Les neuf catégories de participants de chaque session : case cochée, nombre de participants, établissements représentés.",
 )
 def participants(corpus: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("participants", tables.participants_table(corpus))
+    return table_result("participants", tables.participants_table(corpus))
 
 
 @dg.asset(
@@ -86,7 +82,7 @@ def participants(corpus: list[DocumentResult]) -> dg.MaterializeResult:
     description="Une ligne par ligne de plan d'action : quoi, comment, acteurs (codes et texte), temporalité (code et texte), indicateurs.",
 )
 def actions(corpus: list[DocumentResult]) -> dg.MaterializeResult:
-    return _result("actions", tables.actions_table(corpus))
+    return table_result("actions", tables.actions_table(corpus))
 
 
 @dg.asset(
@@ -94,4 +90,4 @@ def actions(corpus: list[DocumentResult]) -> dg.MaterializeResult:
     description="Fichiers non intégrés (ou partiellement) et énoncés dont le thème n'a pas pu être reconnu, avec la raison.",
 )
 def quarantine(corpus: list[DocumentResult], documents: pd.DataFrame) -> dg.MaterializeResult:
-    return _result("quarantine", tables.quarantine_table(corpus, documents))
+    return table_result("quarantine", tables.quarantine_table(corpus, documents))
