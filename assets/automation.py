@@ -8,7 +8,7 @@ import dagster as dg
 from assets.jobs import documents_job, publication_job, restitutions_job
 from assets.partitions import FILES, partition_range_tags
 from assets.resources import RawFolder
-from pipeline.cache import content_hash
+from pipeline.intake import content_hash
 
 
 @dg.sensor(

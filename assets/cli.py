@@ -17,7 +17,7 @@ import dagster as dg
 from assets.definitions import ALL_ASSETS, resources
 from assets.checks import ALL_CHECKS
 from assets.partitions import FILES, partition_range_tags
-from pipeline.cache import content_hash
+from pipeline.intake import content_hash
 
 
 def main(argv: list[str] | None = None) -> int:

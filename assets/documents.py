@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets.partitions import FILES
 from assets.resources import ClassifierResource, Progress, RawFolder, ResultStore
-from pipeline.cache import content_hash
+from pipeline.intake import content_hash
 from pipeline.classify.apply import classify_results
 from pipeline.model import DocumentResult
 from pipeline.process import process_file

@@ -42,14 +42,6 @@ def code_version(stage: str) -> str:
     return digest.hexdigest()[:12]
 
 
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class ResultCache:
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -7,6 +7,7 @@ cheaply, so the readers only ever see a PDF or a DOCX of sane size.
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -20,6 +21,15 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _ODF_PREFIX = b"application/vnd.oasis.opendocument"
 SUPPORTED = ("pdf", "docx")
+
+
+def content_hash(path: Path) -> str:
+    """The file's SHA-256: its identity, whatever it is called."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sniff(path: Path) -> str:

@@ -7,7 +7,6 @@ message, so that one bad file never stops a national run.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import signal
 import threading
@@ -16,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import RejectedFile
-from pipeline.intake import sniff
+from pipeline.intake import content_hash, sniff
 from pipeline.model import DocumentResult
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.readers.docx_reader import read_docx
@@ -43,11 +42,7 @@ SECTION_LABELS = {
 
 def document_id(path: Path) -> str:
     """First 16 hex digits of the file's SHA-256: stable across renames."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return content_hash(path)[:16]
 
 
 def process_file(path: Path, raw_root: Path) -> DocumentResult:
