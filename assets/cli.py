@@ -2,7 +2,9 @@
 
 No second code path: it registers the folder's files as partitions (as the
 sensor does) and materialises every asset in one run over all partitions
-(as the nightly schedule does). A quarantined file is a normal outcome;
+(as the nightly schedule does). When no file changed since the outputs
+were last published, and they are still as written, there is nothing to
+run (see assets/publication.py). A quarantined file is a normal outcome;
 the exit code is non-zero only when the run itself failed.
 """
 
@@ -14,9 +16,9 @@ import sys
 
 import dagster as dg
 
-from assets.definitions import ALL_ASSETS, resources
-from assets.checks import ALL_CHECKS
 from assets.partitions import FILES, partition_range_tags
+from assets.publication import current_version, is_published
+from assets.resources import resources
 from pipeline.intake import content_hash
 
 
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
         result = materialize_all(chosen, instance, quiet=True)
+    if result is None:
+        print(f"Rien à refaire : aucun fichier n'a changé depuis la dernière publication. "
+              f"Résultats dans {chosen['outputs_folder'].root}")
+        return 0
     if not result.success:
         print("Échec de l'exécution : voir les journaux ci-dessus.", file=sys.stderr)
         return 1
@@ -44,14 +50,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = False) -> dg.ExecuteInProcessResult:
+def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = False) -> dg.ExecuteInProcessResult | None:
     """Every asset and check, in one run: the per-file assets over the files
     that changed since they were last processed (none: tables only), then
-    the tables and aggregates over all the folder's files."""
+    the tables and aggregates over all the folder's files. None when the
+    instance shows the outputs already published from these very files."""
     files = chosen["raw_folder"].files_by_key()
     keys = sync_partitions(instance, list(files))
     cache = chosen["result_store"].cache
-    stale = [key for key in keys if not cache.is_done(key, content_hash(files[key]))]
+    contents = {key: content_hash(files[key]) for key in keys}
+    stale = [key for key in keys if not cache.is_done(key, contents[key])]
+    if not stale and is_published(instance, current_version(contents)):
+        return None
+    # Imported here: a rerun with nothing to do does not pay for loading every asset.
+    from assets.checks import ALL_CHECKS
+    from assets.definitions import ALL_ASSETS
+
     per_file = dg.AssetSelection.assets("document", "classified_document")
     # A run covers a range of partitions: from the first stale file to the last
     # (unchanged files in between come from the cache at no cost).

@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_celery import celery_executor
 
 from assets import definitions
+from assets.resources import ClassifierResource
 
 CELERY = celery_executor.configured(
     {"broker": {"env": "EGN_CELERY_BROKER"}, "backend": {"env": "EGN_CELERY_BACKEND"}},
@@ -36,6 +37,7 @@ defs = dg.Definitions(
     jobs=definitions.defs.jobs,
     sensors=definitions.defs.sensors,
     schedules=definitions.defs.schedules,
-    resources=definitions.defs.resources,
+    # Each step runs in its own worker process: no warm-up in the extraction step.
+    resources={**definitions.defs.resources, "classifier": ClassifierResource(warm_up=False)},
     executor=CELERY,
 )

@@ -34,7 +34,7 @@ EXTRACTION, CLASSIFICATION = "extraction", "classification"
     ),
 )
 def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_store: ResultStore,
-             progress: Progress) -> dg.MaterializeResult:
+             progress: Progress, classifier: ClassifierResource) -> dg.MaterializeResult:
     files = raw_folder.files_by_key()
     cache = result_store.cache
     keys = context.partition_keys
@@ -45,6 +45,10 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
             context.log.warning(f"{key} : fichier absent du dossier source (supprimé ou déplacé).")
             continue
         todo.append((key, path, content_hash(path)))
+    new = [sha256 for _, _, sha256 in todo if not cache.has(EXTRACTION, sha256)]
+    if min(_workers(), len(new)) > 1:
+        # This process only waits for the extraction processes: it loads the model meanwhile.
+        classifier.warm_up_in_background()
     done: list[tuple[DocumentResult, bool]] = []
     for key, path, sha256, result, reused in _extract(todo, cache, raw_folder.root):
         result.source_file = raw_folder.relative(path)
@@ -75,6 +79,8 @@ def _extract(todo, cache, root: Path):
             pending.append((key, path, sha256))
         else:
             yield key, path, sha256, result, True
+    # Largest files first, so that no process is left with a long file at the end.
+    pending.sort(key=lambda entry: -entry[1].stat().st_size)
     workers = min(_workers(), len(pending))
     if workers <= 1:
         results = (process_file(path, root) for _, path, _ in pending)

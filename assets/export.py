@@ -4,6 +4,7 @@
 import dagster as dg
 import pandas as pd
 
+from assets.publication import fingerprints
 from assets.resources import OutputsFolder
 from pipeline.contract import COLUMNS
 from pipeline.export import write_duckdb, write_tables
@@ -54,5 +55,6 @@ def contract_files(
             "dossier": dg.MetadataValue.path(str(outputs_folder.root)),
             "base DuckDB": dg.MetadataValue.path(str(database)),
             "fichiers": dg.MetadataValue.md(listing),
+            **fingerprints([*written.values(), database]),
         }
     )

@@ -9,6 +9,7 @@ storage behind the same two methods.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -98,15 +99,51 @@ class ClassifierResource(dg.ConfigurableResource):
     """The spaCy classifier: never loaded when the code location loads, at
     most once per run process, and only when a statement needs classifying
     — a run where every file is already in the cache does not pay the
-    seconds the French model takes to load."""
+    seconds the French model takes to load.
+
+    With `warm_up`, the extraction step starts loading it in a background
+    thread when it has files to parse: the run's process only waits for its
+    extraction processes then, and the model is ready when classification
+    starts. Off where steps run in separate processes (assets.distributed).
+    """
 
     taxonomy_path: str | None = None
+    warm_up: bool = True
     _classifier: object = PrivateAttr(default=None)
+    _loader: object = PrivateAttr(default=None)
+
+    def warm_up_in_background(self) -> None:
+        if self.warm_up and self._classifier is None and self._loader is None:
+            self._loader = threading.Thread(target=self._try_load, name="chargement-classifieur", daemon=True)
+            self._loader.start()
 
     @property
     def classifier(self):
-        if self._classifier is None:
-            from pipeline.classify.classifier import Classifier
-
-            self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
+        if self._loader is not None:
+            self._loader.join()
+            self._loader = None
+        if self._classifier is None:  # not warmed up, or the warm-up failed: load here, errors included
+            self._load()
         return self._classifier
+
+    def _try_load(self) -> None:
+        try:
+            self._load()
+        except Exception:  # noqa: BLE001 — raised again, where the classifier is used, by the load there
+            self._classifier = None
+
+    def _load(self) -> None:
+        from pipeline.classify.classifier import Classifier
+
+        self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
+
+def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
+              echo: bool = False) -> dict:
+    """The resources of every run; folders default to the EGN_* variables."""
+    return {
+        "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
+        "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir()),
+        "result_store": ResultStore(path=cache_dir or default_cache_dir()),
+        "progress": Progress(echo=echo),
+        "classifier": ClassifierResource(),
+    }

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import table_metadata
+from assets.publication import fingerprints
 from assets.resources import OutputsFolder, RawFolder
 from pipeline.export import write_atomic
 from pipeline.recurring import recurring_statements as group_recurring
@@ -58,6 +59,7 @@ def synthesis_report(outputs_folder: OutputsFolder, raw_folder: RawFolder, recur
         "rapport": dg.MetadataValue.path(str(path)),
         "taille (Ko)": round(len(page.encode()) / 1024),
         "constats les plus partagés": dg.MetadataValue.md(_top_findings(recurring)),
+        **fingerprints([path]),
     })
 
 
@@ -73,7 +75,7 @@ def synthesis_workbook(outputs_folder: OutputsFolder, recurring: pd.DataFrame,
                        **tables: pd.DataFrame) -> dg.MaterializeResult:
     path = outputs_folder.root / "synthese.xlsx"
     write_workbook(path, dict(tables), recurring)
-    return dg.MaterializeResult(metadata={"classeur": dg.MetadataValue.path(str(path))})
+    return dg.MaterializeResult(metadata={"classeur": dg.MetadataValue.path(str(path)), **fingerprints([path])})
 
 
 def _top_findings(recurring: pd.DataFrame, n: int = 5) -> str:

@@ -8,6 +8,7 @@ import pandas as pd
 from assets.documents import CLASSIFICATION, EXTRACTION, classified_document
 from assets.metadata import table_result
 from assets.partitions import FILES
+from assets.publication import current_version
 from assets.resources import OutputsFolder, ResultStore
 from pipeline import tables
 from pipeline.export import previous_ingestion_times
@@ -30,6 +31,7 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore) -> dg.M
     cache = result_store.cache
     results: list[DocumentResult] = []
     unprocessed: list[str] = []
+    contents: dict[str, str] = {}
     for key in context.instance.get_dynamic_partitions(FILES.name):
         entry = cache.recorded(key)
         result = entry and (cache.get(CLASSIFICATION, entry["sha256"]) or cache.get(EXTRACTION, entry["sha256"]))
@@ -38,9 +40,10 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore) -> dg.M
             continue
         result.source_file = entry["source_file"]
         results.append(result)
+        contents[key] = entry["sha256"]
     if unprocessed:
         context.log.warning(f"{len(unprocessed)} fichier(s) pas encore traité(s) : {', '.join(unprocessed[:10])}")
-    return dg.MaterializeResult(value=results, metadata={
+    return dg.MaterializeResult(value=results, data_version=dg.DataVersion(current_version(contents)), metadata={
         "documents": len(results), "pas encore traités": len(unprocessed),
     })
 

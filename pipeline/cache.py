@@ -26,20 +26,39 @@ _PACKAGE = Path(__file__).parent
 _EXTRACTION_SOURCES = ["model.py", "text.py", "intake.py", "process.py", "errors.py", "readers", "parse",
                        "normalize", "data/departements.csv", "data/acteurs.csv"]
 _CLASSIFICATION_SOURCES = ["classify", "data/taxonomy.json"]
+_SOURCES = {"extraction": _EXTRACTION_SOURCES, "classification": _CLASSIFICATION_SOURCES,
+            # Tables, aggregates, report, workbook: any source of the package.
+            "publication": ["."]}
 
 
 @lru_cache(maxsize=None)
 def code_version(stage: str) -> str:
     """A fingerprint of the files a stage's results depend on."""
-    sources = _EXTRACTION_SOURCES if stage == "extraction" else _CLASSIFICATION_SOURCES
+    return source_digest(_PACKAGE, _SOURCES[stage])
+
+
+def source_digest(root: Path, names: list[str]) -> str:
+    """A fingerprint of files and folders (recursively) under `root`."""
     digest = hashlib.sha256()
-    for name in sources:
-        path = _PACKAGE / name
+    for name in names:
+        path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         for file in files:
-            digest.update(file.relative_to(_PACKAGE).as_posix().encode())
+            digest.update(file.relative_to(root).as_posix().encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def corpus_version(contents: dict[str, str], code: str = "") -> str:
+    """The identity of what the outputs are made from: which files (by
+    partition key) with which contents, read by which code. Equal versions
+    give equal outputs, so a publication of this version need not be redone."""
+    digest = hashlib.sha256(code.encode())
+    for stage in _SOURCES:
+        digest.update(code_version(stage).encode())
+    for key in sorted(contents):
+        digest.update(f"{key}\0{contents[key]}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 class ResultCache:

@@ -6,7 +6,7 @@ first « Synthèse » sheet gives the key figures.
 
 Statements are untrusted text. A cell whose text starts with "=", "+",
 "-" or "@" would be a formula to Excel (« =HYPERLINK(…) », « +33 1 23 »):
-every text cell is stored as a string explicitly (data type "s", and the
+such a text is stored as a string explicitly (data type "s", and the
 quote prefix Excel itself sets when one types a leading apostrophe), so
 no cell of this workbook is ever evaluated.
 
@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.cell import WriteOnlyCell
 
 from pipeline.aggregate import counted_ids
 from pipeline.contract import COLUMNS, LIST_SEPARATOR
@@ -68,44 +68,50 @@ def _clean_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
 
 
-def _write_row(sheet: Worksheet, row: int, values: Iterable[object]) -> None:
-    """Write one row; every text cell is forced to a plain string."""
-    for column, raw in enumerate(values, start=1):
+def _values(raw_row: Iterable[object]) -> list[object]:
+    values = []
+    for raw in raw_row:
         value = cell_value(raw)
-        if isinstance(value, str):
-            value = _clean_text(value)
-        cell = sheet.cell(row=row, column=column, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # never "f": openpyxl would write "=…" as a formula
-            if value.startswith(FORMULA_PREFIXES):
-                cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+        values.append(_clean_text(value) if isinstance(value, str) else value)
+    return values
 
 
-def _format(sheet: Worksheet, n_columns: int, n_rows: int) -> None:
-    """Frozen, styled header; autofilter over the whole table; widths from content."""
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(max(n_columns, 1))
-    sheet.auto_filter.ref = f"A1:{last}{max(n_rows, 1)}"
-    for column in range(1, n_columns + 1):
-        cell = sheet.cell(row=1, column=column)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
-        lengths = [
-            len(str(value)) for (value,) in
-            sheet.iter_rows(min_row=1, max_row=min(n_rows, SAMPLE_ROWS), min_col=column, max_col=column, values_only=True)
-            if value is not None
-        ]
-        width = max(lengths, default=MIN_WIDTH) + 3  # room for the filter button
-        sheet.column_dimensions[get_column_letter(column)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+def _guarded(sheet, values: list[object]) -> list[object]:
+    """A text Excel would read as a formula becomes an explicit string cell
+    (data type "s", never "f") with the quote prefix Excel keeps when the
+    cell is edited; every other value goes in as it is."""
+    row: list[object] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            value = cell
+        row.append(value)
+    return row
 
 
-def _table_sheet(workbook: Workbook, name: str, frame: pd.DataFrame, columns: list[str]) -> None:
+def _write_sheet(workbook: Workbook, name: str, header: list[str], raw_rows: Iterable[Iterable[object]]) -> None:
+    """A sheet with a frozen, styled header, an autofilter over the whole
+    table and widths from its first rows, all set before the rows are
+    streamed: write-only mode keeps time and memory proportional to the data."""
     sheet = workbook.create_sheet(name)
-    _write_row(sheet, 1, columns)
-    n_rows = 1
-    for n_rows, row in enumerate(frame.reindex(columns=columns).itertuples(index=False, name=None), start=2):
-        _write_row(sheet, n_rows, row)
-    _format(sheet, len(columns), n_rows)
+    rows = [_values(raw) for raw in raw_rows]
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
+    sample = [header, *rows[:SAMPLE_ROWS]]
+    for index in range(len(header)):
+        lengths = [len(str(row[index])) for row in sample if row[index] is not None]
+        width = max(lengths, default=MIN_WIDTH) + 3  # room for the filter button
+        sheet.column_dimensions[get_column_letter(index + 1)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+    titles = []
+    for title in header:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, Alignment(vertical="center")
+        titles.append(cell)
+    sheet.append(titles)
+    for values in rows:
+        sheet.append(_guarded(sheet, values))
 
 
 def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> list[list[object]]:
@@ -143,19 +149,16 @@ def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> li
 
 def build_workbook(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> Workbook:
     """The workbook in memory: Synthèse, the contract's tables, recurring_statements."""
-    workbook = Workbook()
-    summary = workbook.active
-    summary.title = SUMMARY_SHEET
-    _write_row(summary, 1, ["Rubrique", "Indicateur", "Valeur", "Précision"])
-    rows = summary_rows(tables, recurring)
-    for index, row in enumerate(rows, start=2):
-        _write_row(summary, index, row)
-    _format(summary, 4, len(rows) + 1)
+    workbook = Workbook(write_only=True)
+    _write_sheet(workbook, SUMMARY_SHEET, ["Rubrique", "Indicateur", "Valeur", "Précision"],
+                 summary_rows(tables, recurring))
     for name, columns in COLUMNS.items():
         if name == RECURRING_SHEET:
             continue  # written last, from its own argument
-        _table_sheet(workbook, name, tables.get(name, pd.DataFrame(columns=columns)), columns)
-    _table_sheet(workbook, RECURRING_SHEET, recurring, RECURRING_COLUMNS)
+        frame = tables.get(name, pd.DataFrame(columns=columns))
+        _write_sheet(workbook, name, columns, frame.reindex(columns=columns).itertuples(index=False, name=None))
+    _write_sheet(workbook, RECURRING_SHEET, RECURRING_COLUMNS,
+                 recurring.reindex(columns=RECURRING_COLUMNS).itertuples(index=False, name=None))
     return workbook
 
 

@@ -87,3 +87,12 @@ def test_model_loads_and_classifies_with_no_network():
                           env={"PATH": "", "HF_HUB_OFFLINE": "1", "HOME": str(Path.home())})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "equipement"
+
+
+def test_a_failed_warm_up_is_reported_where_the_classifier_is_used(tmp_path):
+    from assets.resources import ClassifierResource
+
+    resource = ClassifierResource(taxonomy_path=str(tmp_path / "absent.json"))
+    resource.warm_up_in_background()
+    with pytest.raises(FileNotFoundError):
+        resource.classifier

@@ -166,3 +166,30 @@ def test_cli_fails_only_when_the_run_fails(tmp_path):
         capture_output=True, text=True, timeout=600, env={"EGN_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""},
     )
     assert completed.returncode == 1
+
+
+def test_rerun_with_a_persistent_instance_skips_what_is_already_published(tmp_path):
+    raw, outputs = tmp_path / "raw", tmp_path / "outputs"
+    raw.mkdir()
+    for name in ("sarthe-72.docx", "restitution_EGN_05_protege.pdf"):
+        shutil.copy(CORPUS / name, raw / name)
+    chosen = resources(str(raw), str(outputs), str(tmp_path / "cache"))
+    (tmp_path / "home").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        assert materialize_all(chosen, instance).success
+        published = _digest(outputs)
+        assert materialize_all(chosen, instance) is None  # nothing changed: no run at all
+        assert _digest(outputs) == published
+
+        # A published file edited by hand is written again.
+        (outputs / "items.csv").write_text("édité à la main\n", encoding="utf-8")
+        assert materialize_all(chosen, instance).success
+        csv_files = [name for name in published if name.endswith(".csv")]
+        assert {name: _digest(outputs)[name] for name in csv_files} == {name: published[name] for name in csv_files}
+        assert materialize_all(chosen, instance) is None
+
+        # A file removed from the raw folder changes the corpus: republished without it.
+        (raw / "restitution_EGN_05_protege.pdf").unlink()
+        again = materialize_all(chosen, instance)
+        assert again.success
+        assert {row["source_file"] for row in _read(outputs / "documents.csv")} == {"sarthe-72.docx"}
