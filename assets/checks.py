@@ -1,46 +1,17 @@
-"""Quality checks. The blocking ones guard the contract: if one fails, the
-files in outputs/ are not rewritten. The warnings tell analysts what to
-look at without stopping anything."""
+"""Quality checks beyond each table's schema (which runs in the table's own
+step, see assets/metadata.py). The blocking ones guard the contract: if one
+fails, the files in outputs/ are not rewritten. The warnings tell analysts
+what to look at without stopping anything."""
 
 import dagster as dg
 import pandas as pd
-import pandera.errors
 
-from assets import aggregates, synthesis, tables
+from assets import aggregates, tables
 from pipeline.aggregate import counted
 from pipeline.contract import THEME_CODES
 from pipeline.normalize.themes import THEMES
-from pipeline.schemas import SCHEMAS
 
-TABLE_ASSETS = {
-    "documents": tables.documents, "participants": tables.participants, "items": tables.items,
-    "actions": tables.actions, "quarantine": tables.quarantine,
-    "theme_summary": aggregates.theme_summary, "category_summary": aggregates.category_summary,
-    "department_theme_matrix": aggregates.department_theme_matrix,
-    "actors_summary": aggregates.actors_summary, "participants_summary": aggregates.participants_summary,
-    "recurring_statements": synthesis.recurring_statements,
-}
 QUARANTINE_WARNING_SHARE = 0.2
-
-
-def _schema_check(name: str, asset) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name="schema_du_contrat", blocking=True,
-                    description=f"Colonnes et codes de {name}.csv conformes au contrat (pandera).")
-    def check(frame: pd.DataFrame) -> dg.AssetCheckResult:
-        try:
-            SCHEMAS[name].validate(frame, lazy=True)
-        except pandera.errors.SchemaErrors as errors:
-            cases = errors.failure_cases.head(20)
-            return dg.AssetCheckResult(passed=False, metadata={
-                "erreurs": len(errors.failure_cases),
-                "exemples": dg.MetadataValue.md(cases.to_markdown(index=False)),
-            })
-        return dg.AssetCheckResult(passed=True, metadata={"lignes": len(frame)})
-
-    return check
-
-
-SCHEMA_CHECKS = [_schema_check(name, asset) for name, asset in TABLE_ASSETS.items()]
 
 
 @dg.asset_check(asset=tables.items, blocking=True, description="Chaque énoncé porte un code de thème du contrat.")
@@ -96,5 +67,5 @@ def part_de_fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckRes
     )
 
 
-ALL_CHECKS = [*SCHEMA_CHECKS, themes_des_enonces, identifiants_uniques, nombres_de_participants,
+ALL_CHECKS = [themes_des_enonces, identifiants_uniques, nombres_de_participants,
               departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine]

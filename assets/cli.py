@@ -60,7 +60,7 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     cache = chosen["result_store"].cache
     contents = {key: content_hash(files[key]) for key in keys}
     stale = [key for key in keys if not cache.is_done(key, contents[key])]
-    if not stale and is_published(instance, current_version(contents)):
+    if not stale and is_published(instance, current_version(contents, chosen["raw_folder"].root)):
         return None
     # Imported here: a rerun with nothing to do does not pay for loading every asset.
     from assets.checks import ALL_CHECKS

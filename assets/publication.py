@@ -24,9 +24,10 @@ FINGERPRINTS = "empreintes des fichiers écrits"
 _ASSETS_CODE = source_digest(Path(__file__).parent, ["."])
 
 
-def current_version(contents: dict[str, str]) -> str:
-    """`corpus`'s data version for these files (partition key → SHA-256)."""
-    return corpus_version(contents, _ASSETS_CODE)
+def current_version(contents: dict[str, str], raw_root: Path) -> str:
+    """`corpus`'s data version for these files (partition key → SHA-256) in
+    this raw folder (the report links to the files by their path)."""
+    return corpus_version(contents, f"{_ASSETS_CODE}\0{raw_root}")
 
 
 def fingerprints(paths: list[Path]) -> dict:

@@ -6,7 +6,7 @@ import os
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import table_metadata
+from assets.metadata import schema_check_spec, table_result
 from assets.publication import fingerprints
 from assets.resources import OutputsFolder, RawFolder
 from pipeline.export import write_atomic
@@ -22,17 +22,16 @@ TABLES = ["documents", "participants", "items", "actions", "quarantine", "theme_
 
 @dg.asset(
     group_name="agregats", kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    check_specs=[schema_check_spec("recurring_statements")],
     description=(
         "Constats récurrents : le même irritant, besoin ou levier exprimé en d'autres mots par plusieurs "
         "départements, regroupés par thème et rôle (texte représentatif exact, départements, énoncés)."
     ),
 )
-def recurring_statements(documents: pd.DataFrame, items: pd.DataFrame) -> dg.MaterializeResult:
+def recurring_statements(documents: pd.DataFrame, items: pd.DataFrame):
     frame = group_recurring(items, documents)
-    return dg.MaterializeResult(value=frame, metadata={
-        **table_metadata("recurring_statements", frame),
-        "constats les plus partagés": dg.MetadataValue.md(_top_findings(frame)),
-    })
+    return table_result("recurring_statements", frame,
+                        **{"constats les plus partagés": dg.MetadataValue.md(_top_findings(frame))})
 
 
 def _ins() -> dict:

@@ -6,10 +6,10 @@ import dagster as dg
 import pandas as pd
 
 from assets.documents import CLASSIFICATION, EXTRACTION, classified_document
-from assets.metadata import table_result
+from assets.metadata import schema_check_spec, table_result
 from assets.partitions import FILES
 from assets.publication import current_version
-from assets.resources import OutputsFolder, ResultStore
+from assets.resources import OutputsFolder, RawFolder, ResultStore
 from pipeline import tables
 from pipeline.export import previous_ingestion_times
 from pipeline.model import DocumentResult
@@ -27,7 +27,7 @@ EAGER = dg.AutomationCondition.eager()
         "le point de départ de toutes les tables du contrat. Un fichier supprimé du dossier en sort."
     ),
 )
-def corpus(context: dg.AssetExecutionContext, result_store: ResultStore) -> dg.MaterializeResult:
+def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_folder: RawFolder) -> dg.MaterializeResult:
     cache = result_store.cache
     results: list[DocumentResult] = []
     unprocessed: list[str] = []
@@ -43,54 +43,61 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore) -> dg.M
         contents[key] = entry["sha256"]
     if unprocessed:
         context.log.warning(f"{len(unprocessed)} fichier(s) pas encore traité(s) : {', '.join(unprocessed[:10])}")
-    return dg.MaterializeResult(value=results, data_version=dg.DataVersion(current_version(contents)), metadata={
-        "documents": len(results), "pas encore traités": len(unprocessed),
-    })
+    return dg.MaterializeResult(
+        value=results,
+        data_version=dg.DataVersion(current_version(contents, raw_folder.root)),
+        metadata={"documents": len(results), "pas encore traités": len(unprocessed)},
+    )
 
 
 @dg.asset(
+    check_specs=[schema_check_spec("documents")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description=(
         "Une ligne par fichier reçu : statut (ok, partiel, rejeté) et raison, département, académie, "
         "date, lieu et format de la session, nombre d'énoncés, restitution en vigueur ou remplacée."
     ),
 )
-def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder) -> dg.MaterializeResult:
+def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder):
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     frame = tables.documents_table(corpus, previous_ingestion_times(outputs_folder.root), now)
     return table_result("documents", frame)
 
 
 @dg.asset(
+    check_specs=[schema_check_spec("items")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description=(
         "Un énoncé par ligne (irritant, point fort, besoin, levier, action, difficulté…), avec son "
         "thème normalisé, le libellé d'origine et sa provenance (page, tableau, ligne)."
     ),
 )
-def items(corpus: list[DocumentResult]) -> dg.MaterializeResult:
+def items(corpus: list[DocumentResult]):
     return table_result("items", tables.items_table(corpus))
 
 
 @dg.asset(
+    check_specs=[schema_check_spec("participants")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description="Les neuf catégories de participants de chaque session : case cochée, nombre de participants, établissements représentés.",
 )
-def participants(corpus: list[DocumentResult]) -> dg.MaterializeResult:
+def participants(corpus: list[DocumentResult]):
     return table_result("participants", tables.participants_table(corpus))
 
 
 @dg.asset(
+    check_specs=[schema_check_spec("actions")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description="Une ligne par ligne de plan d'action : quoi, comment, acteurs (codes et texte), temporalité (code et texte), indicateurs.",
 )
-def actions(corpus: list[DocumentResult]) -> dg.MaterializeResult:
+def actions(corpus: list[DocumentResult]):
     return table_result("actions", tables.actions_table(corpus))
 
 
 @dg.asset(
+    check_specs=[schema_check_spec("quarantine")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description="Fichiers non intégrés (ou partiellement) et énoncés dont le thème n'a pas pu être reconnu, avec la raison.",
 )
-def quarantine(corpus: list[DocumentResult], documents: pd.DataFrame) -> dg.MaterializeResult:
+def quarantine(corpus: list[DocumentResult], documents: pd.DataFrame):
     return table_result("quarantine", tables.quarantine_table(corpus, documents))
