@@ -36,7 +36,7 @@ def _postgres_bin() -> Path:
 
 @contextmanager
 def postgres_server():
-    """A PostgreSQL cluster on a free port; yields its URL (database `dagster`).
+    """A PostgreSQL cluster on a free port; yields the URL of its `postgres` database.
 
     initdb refuses to run as root, so as root the cluster belongs to the
     Debian `postgres` user, in a folder of its own under /tmp.
@@ -53,13 +53,24 @@ def postgres_server():
         run(bin_dir / "initdb", "-D", data, "-U", "egn", "-A", "trust", "-E", "UTF8", "--no-sync")
         run(bin_dir / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "start",
             "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off")
-        run(bin_dir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "egn", "dagster")
-        yield f"postgresql://egn@127.0.0.1:{port}/dagster"
+        yield f"postgresql://egn@127.0.0.1:{port}/postgres"
     finally:
         if (data / "postmaster.pid").exists():
             subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                            capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def new_database(server_url: str, name: str) -> str:
+    """A fresh, empty database on the server; returns its URL."""
+    import psycopg2
+
+    connection = psycopg2.connect(server_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def dagster_home(folder: Path, postgres_url: str) -> Path:

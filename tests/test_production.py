@@ -17,7 +17,9 @@ import psycopg2
 import pytest
 
 from conftest import CORPUS
-from services import celery_worker, dagster_home, postgres_env, postgres_server, redis_server, wait_all
+from services import (
+    celery_worker, dagster_home, new_database, postgres_env, postgres_server, redis_server, wait_all,
+)
 
 pytestmark = [pytest.mark.production, pytest.mark.slow]
 
@@ -26,9 +28,15 @@ SAMPLES = ["sarthe-72.docx", "Trame de restitution EGN 83.pdf", "Trame de restit
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
+def postgres():
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture
+def postgres_url(postgres, request):
+    """Each test records into a database of its own."""
+    return new_database(postgres, request.node.name[:40].lower())
 
 
 @pytest.fixture
