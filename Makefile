@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Dagster keeps its run history (SQLite) in a project-local folder.
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev train eval bench clean
+.PHONY: setup run test dev train eval bench profile clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ eval: setup
 ## National-scale benchmark (figures, not a test) → bench/results.json.
 bench: setup
 	$(BIN)/python bench/run.py
+
+## Where a full national run spends its time (pyinstrument, run's own process) → bench/profile.txt.
+NATIONAL ?= ../shared/corpus/national/raw
+profile: setup
+	rm -rf .profile && mkdir -p .profile/home && cp deploy/dagster.local.yaml .profile/home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.profile/home EGN_CACHE_DIR=$(CURDIR)/.profile/cache \
+	  $(BIN)/pyinstrument -r text -o bench/profile.txt $(BIN)/egn run --raw $(NATIONAL) --outputs .profile/outputs
+	rm -rf .profile
 
 ## The Dagster UI on http://127.0.0.1:3000 (local only).
 dev: setup

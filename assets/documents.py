@@ -19,6 +19,9 @@ from pipeline.process import process_file
 
 OWNERS = ["team:donnees-egn"]
 EXTRACTION, CLASSIFICATION = "extraction", "classification"
+# Progress in the run's log every this many files (one event each is a
+# database write); each file's outcome is in the step's metadata table.
+PROGRESS_EVERY = 10
 
 
 @dg.asset(
@@ -55,7 +58,10 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
         cache.record(key, sha256, result.source_file)
         done.append((result, reused))
         progress.document(len(done), len(todo), result, reused)
-        context.log.info(f"{result.source_file} : {result.status} – {result.message}{' (déjà lu)' if reused else ''}")
+        if result.status != "ok":
+            context.log.warning(f"{result.source_file} : {result.status} – {result.message}")
+        if len(done) % PROGRESS_EVERY == 0 or len(done) == len(todo):
+            context.log.info(f"{len(done)}/{len(todo)} fichiers lus ({sum(r for _, r in done)} depuis le cache).")
     return dg.MaterializeResult(metadata=_extraction_metadata(done))
 
 

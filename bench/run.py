@@ -2,12 +2,15 @@
 
 Measures, in one run on this machine, and writes bench/results.json:
 - the floor: bare pdfplumber `extract_tables()` over every PDF page and bare
-  python-docx table reading, to which extraction is compared;
+  python-docx table reading, to which extraction is compared — also file
+  by file, in turn with our processing of the same file;
 - a full run from an empty state (`egn run` in a fresh DAGSTER_HOME and
   cache) with 1 and with 2 extraction processes: wall, CPU, peak RSS, per
   step, per page;
 - a rerun with nothing changed, and a rerun after one file changed;
-- classification throughput and model load time.
+- classification throughput and model load time;
+- the floor again at the end: this shared machine's speed drifts by tens of
+  percent between runs, so the two floors bound the figures in between.
 The corpus is ../shared/corpus/national/raw when present; otherwise one
 the script builds from the test fixtures (copies made distinct).
 """
@@ -46,30 +49,54 @@ def build_corpus(target: Path, copies: int = 6) -> Path:
 
 def floor(raw: Path) -> dict:
     """Bare library cost: pdfplumber tables of every page, python-docx tables."""
-    import docx
-    import pdfplumber
-
     pdf_s = docx_s = 0.0
     pdf_pages = 0
     for path in sorted(raw.iterdir()):
-        started = time.perf_counter()
-        if path.suffix.lower() == ".pdf":
-            with pdfplumber.open(path) as pdf:
-                for page in pdf.pages:
-                    try:
-                        page.extract_tables()
-                        pdf_pages += 1
-                    finally:
-                        page.close()
-            pdf_s += time.perf_counter() - started
-        elif path.suffix.lower() == ".docx":
-            document = docx.Document(str(path))
-            for table in document.tables:
-                for row in table.rows:
-                    [cell.text for cell in row.cells]
-            docx_s += time.perf_counter() - started
+        kind, seconds, pages = floor_one(path)
+        if kind == "pdf":
+            pdf_s, pdf_pages = pdf_s + seconds, pdf_pages + pages
+        elif kind == "docx":
+            docx_s += seconds
     return {"pdf_s": round(pdf_s, 2), "pdf_pages": pdf_pages, "pdf_ms_per_page": round(1000 * pdf_s / max(pdf_pages, 1), 1),
             "docx_s": round(docx_s, 2), "total_s": round(pdf_s + docx_s, 2)}
+
+
+def floor_one(path: Path) -> tuple[str, float, int]:
+    import docx
+    import pdfplumber
+
+    started, pages = time.perf_counter(), 0
+    if path.suffix.lower() == ".pdf":
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                try:
+                    page.extract_tables()
+                    pages += 1
+                finally:
+                    page.close()
+        return "pdf", time.perf_counter() - started, pages
+    if path.suffix.lower() == ".docx":
+        document = docx.Document(str(path))
+        for table in document.tables:
+            for row in table.rows:
+                [cell.text for cell in row.cells]
+        return "docx", time.perf_counter() - started, 0
+    return "other", 0.0, 0
+
+
+def interleaved(raw: Path) -> dict:
+    """Our whole per-file processing (sniffing, reading, parsing,
+    normalising) against the floor, file by file in turn in one process, so
+    that the machine's drift weighs on both alike."""
+    from pipeline.process import process_file
+
+    floor_s = ours_s = 0.0
+    for path in sorted(raw.iterdir()):
+        floor_s += floor_one(path)[1]
+        started = time.perf_counter()
+        process_file(path, raw)
+        ours_s += time.perf_counter() - started
+    return {"floor_s": round(floor_s, 2), "process_file_s": round(ours_s, 2), "ratio": round(ours_s / floor_s, 2)}
 
 
 def egn_run(raw: Path, work: Path, workers: int) -> dict:
@@ -78,6 +105,7 @@ def egn_run(raw: Path, work: Path, workers: int) -> dict:
            "EGN_WORKERS": str(workers)}
     (work / "home").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "deploy" / "dagster.local.yaml", work / "home" / "dagster.yaml")
+    runs_before = run_ids(work / "home")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([str(Path(sys.executable).parent / "egn"), "run", "--raw", str(raw), "--outputs", str(work / "out")],
@@ -90,9 +118,18 @@ def egn_run(raw: Path, work: Path, workers: int) -> dict:
         "wall_s": round(wall, 2),
         "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
         "peak_rss_mib": round(after.ru_maxrss / 1024),  # largest single process so far
-        "steps_s": step_durations(work / "home"),
+        # No run at all when nothing changed since the last publication.
+        "steps_s": step_durations(work / "home") if run_ids(work / "home") != runs_before else {},
         "documents_s": document_seconds(work / "cache"),
     }
+
+
+def run_ids(home: Path) -> list[str]:
+    os.environ["DAGSTER_HOME"] = str(home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        return [run.run_id for run in instance.get_runs()]
 
 
 def step_durations(home: Path) -> dict:
@@ -147,6 +184,7 @@ def main() -> None:
         shutil.copytree(raw, copy)
         report = {"corpus": str(raw), "files": len(list(copy.iterdir())), "cores": os.cpu_count()}
         report["floor"] = floor(copy)
+        report["extraction_interleaved"] = interleaved(copy)
         report["full_1_process"] = egn_run(copy, tmp / "one", workers=1)
         report["full_2_processes"] = egn_run(copy, tmp / "two", workers=2)
         report["no_change"] = egn_run(copy, tmp / "two", workers=2)
@@ -154,6 +192,8 @@ def main() -> None:
         changed.write_bytes(changed.read_bytes() + b"\n% modifie\n")
         report["one_file_changed"] = egn_run(copy, tmp / "two", workers=2)
         report["classifier"] = classifier_figures()
+        # The machine's speed drifts (shared host): the floor again, after the runs.
+        report["floor_after"] = floor(copy)
     full = report["full_2_processes"]
     extraction = full["steps_s"].get("document", 0.0)
     report["ratios"] = {
@@ -171,10 +211,12 @@ def print_table(report: dict) -> None:
     for name in ("full_1_process", "full_2_processes", "no_change", "one_file_changed"):
         run = report[name]
         rows.append((name, run["wall_s"], run["cpu_s"], run["peak_rss_mib"]))
+    rows.append(("floor again, after the runs", report["floor_after"]["total_s"], "", ""))
     print(f"{'measure':<36}{'wall s':>10}{'cpu s':>10}{'rss MiB':>10}")
     for name, wall, cpu, rss in rows:
         print(f"{name:<36}{wall!s:>10}{cpu!s:>10}{rss!s:>10}")
     print("ratios:", json.dumps(report["ratios"]))
+    print("extraction vs floor, file by file in one process:", json.dumps(report["extraction_interleaved"]))
     print("classifier:", json.dumps(report["classifier"]))
 
 
