@@ -137,6 +137,7 @@ class ClassifierResource(dg.ConfigurableResource):
 
         self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
 
+
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
               echo: bool = False) -> dict:
     """The resources of every run; folders default to the EGN_* variables."""

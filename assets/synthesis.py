@@ -35,12 +35,13 @@ def recurring_statements(documents: pd.DataFrame, items: pd.DataFrame):
 
 
 def _ins() -> dict:
-    return {name: dg.AssetIn(name) for name in TABLES}
+    """The tables, and the recurring statements as `recurring`."""
+    return {**{name: dg.AssetIn(name) for name in TABLES}, "recurring": dg.AssetIn("recurring_statements")}
 
 
 @dg.asset(
     group_name="rapports", kinds={"html"}, owners=OWNERS, automation_condition=EAGER,
-    ins={**_ins(), "recurring": dg.AssetIn("recurring_statements")}, deps=["contract_files"],
+    ins=_ins(), deps=["contract_files"],
     description=(
         "Rapport national en français (outputs/report/index.html), autonome : chiffres clés, constats "
         "récurrents avec leurs sources, catégories par thème, carte département × thème, participants, "
@@ -64,7 +65,7 @@ def synthesis_report(outputs_folder: OutputsFolder, raw_folder: RawFolder, recur
 
 @dg.asset(
     group_name="rapports", kinds={"excel"}, owners=OWNERS, automation_condition=EAGER,
-    ins={**_ins(), "recurring": dg.AssetIn("recurring_statements")}, deps=["contract_files"],
+    ins=_ins(), deps=["contract_files"],
     description=(
         "Classeur Excel (outputs/synthese.xlsx) : une feuille de synthèse puis une feuille par table, "
         "en-têtes figés et filtres ; aucune cellule n'est interprétée comme une formule."

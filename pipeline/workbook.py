@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.cell import WriteOnlyCell
 
 from pipeline.aggregate import counted_ids
 from pipeline.contract import COLUMNS, LIST_SEPARATOR

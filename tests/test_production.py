@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import psycopg2
 import pytest
@@ -136,6 +137,4 @@ def test_celery_workers_process_the_files_and_give_the_same_csv_files(postgres_u
 
 
 def _pid(serialised_event: str) -> int:
-    from dagster._serdes import deserialize_value
-
-    return deserialize_value(serialised_event).dagster_event.pid
+    return dg.deserialize_value(serialised_event).dagster_event.pid

@@ -8,8 +8,6 @@ import csv
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS
+from services import free_port, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["sarthe-72.docx", "Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -63,7 +56,7 @@ def dagster_dev(tmp_path):
     (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.local.yaml").read_text())
     for name in FILES:
         shutil.copy(CORPUS / name, raw / name)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "EGN_RAW_DIR": str(raw), "EGN_OUTPUTS_DIR": str(outputs),
            "EGN_CACHE_DIR": str(tmp_path / "cache")}
     log = (tmp_path / "dagster-dev.log").open("w")
@@ -76,12 +69,7 @@ def dagster_dev(tmp_path):
         server.wait(lambda: urllib.request.urlopen(f"{server.url}/server_info", timeout=5).status == 200, 180, "the webserver")
         yield server, outputs
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, timeout=30)
         log.close()
 
 
