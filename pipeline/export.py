@@ -3,14 +3,22 @@
 Each file is written to a temporary file in the same folder, flushed to
 disk, then renamed over the old one: a reader, or a run killed half-way,
 sees the previous complete file or the new complete file, never a torn one.
+
+Temporary files left by a killed run are removed before the next write, and
+that cleanup must not take another live run's temporary file for a leftover:
+writers hold a shared lock on the folder while their temporary file exists,
+the cleanup an exclusive one. The kernel drops the lock of a killed process.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -48,20 +56,32 @@ def _umask() -> int:
     return mask
 
 
+@contextmanager
+def locked(folder: Path, operation: int) -> Iterator[None]:
+    """Hold flock(2) `operation` on the folder itself (no lock file to leave behind)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, operation)
+        yield
+    finally:
+        os.close(fd)
+
+
 def write_atomic_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, sync it, rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other readers
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with locked(path.parent, fcntl.LOCK_SH):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other readers
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -70,8 +90,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 def remove_stale_temporaries(folder: Path) -> None:
     """Temporary files left by a run killed while writing (never renamed)."""
-    for leftover in folder.glob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
+    with locked(folder, fcntl.LOCK_EX):
+        for leftover in folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
 
 
 def write_tables(outputs: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
@@ -107,18 +128,19 @@ def write_duckdb(path: Path, csv_files: dict[str, Path]) -> None:
     """
     import duckdb  # imported here: only the export needs it
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    Path(tmp).unlink()  # DuckDB creates the file itself
-    try:
-        with duckdb.connect(tmp) as con:
-            for name, csv_path in csv_files.items():
-                con.execute(
-                    f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, header = true, auto_detect = true)',
-                    [str(csv_path)],
-                )
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-        Path(tmp + ".wal").unlink(missing_ok=True)
+    with locked(path.parent, fcntl.LOCK_SH):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        Path(tmp).unlink()  # DuckDB creates the file itself
+        try:
+            with duckdb.connect(tmp) as con:
+                for name, csv_path in csv_files.items():
+                    con.execute(
+                        f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, header = true, auto_detect = true)',
+                        [str(csv_path)],
+                    )
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+            Path(tmp + ".wal").unlink(missing_ok=True)

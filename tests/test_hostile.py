@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -208,6 +209,34 @@ def test_a_run_killed_while_writing_leaves_the_previous_complete_files(tmp_path)
     import pandas as pd
     write_tables(outputs, {"items": pd.DataFrame(rows)})  # the next run completes and tidies up
     assert not list(outputs.glob(".*.tmp"))
+
+
+def test_tidying_up_never_takes_another_run_s_live_write_for_a_leftover(tmp_path, monkeypatch):
+    """The race CI once hit: run B's clean-up deleted run A's temporary file before A renamed it."""
+    from pipeline.export import write_atomic_bytes, write_tables
+
+    mid_write, resume = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def fsync_pausing_the_writer(fd):
+        if threading.current_thread().name == "run-a":
+            mid_write.set()
+            resume.wait(30)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_pausing_the_writer)
+    run_a = threading.Thread(target=write_atomic_bytes, args=(tmp_path / "synthese.xlsx", b"run a"), name="run-a")
+    run_a.start()
+    assert mid_write.wait(30)
+    run_b = threading.Thread(target=write_tables, args=(tmp_path, {}), name="run-b")
+    run_b.start()
+    run_b.join(0.5)
+    assert run_b.is_alive() and len(list(tmp_path.glob(".synthese.xlsx.*.tmp"))) == 1  # B waits, A's file stays
+    resume.set()
+    run_a.join(30)
+    run_b.join(30)
+    assert (tmp_path / "synthese.xlsx").read_bytes() == b"run a"
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_two_runs_at_the_same_time_both_finish_with_whole_files(tmp_path):
