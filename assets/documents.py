@@ -48,12 +48,8 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
             context.log.warning(f"{key} : fichier absent du dossier source (supprimé ou déplacé).")
             continue
         todo.append((key, path, content_hash(path)))
-    new = [sha256 for _, _, sha256 in todo if not cache.has(EXTRACTION, sha256)]
-    if min(_workers(), len(new)) > 1:
-        # This process only waits for the extraction processes: it loads the model meanwhile.
-        classifier.warm_up_in_background()
     done: list[tuple[DocumentResult, bool]] = []
-    for key, path, sha256, result, reused in _extract(todo, cache, raw_folder.root):
+    for key, path, sha256, result, reused in _extract(todo, cache, raw_folder.root, classifier.warm_up_in_background):
         result.source_file = raw_folder.relative(path)
         cache.record(key, sha256, result.source_file)
         done.append((result, reused))
@@ -70,13 +66,14 @@ def _workers() -> int:
     return max(1, int(os.environ.get("EGN_WORKERS", os.cpu_count() or 1)))
 
 
-def _extract(todo, cache, root: Path):
+def _extract(todo, cache, root: Path, while_workers_parse):
     """Cached results first, then the new files, spread over the cores.
 
     Parsing a PDF is CPU-bound Python (pdfminer): processes, not threads.
     Each worker keeps the per-file boundary (and its deadline) of
     process_file, so a file that crashes or hangs a worker's parse is
-    still just a quarantined file.
+    still just a quarantined file. With several workers this process only
+    waits for them: `while_workers_parse` starts its own work meanwhile.
     """
     pending = []
     for key, path, sha256 in todo:
@@ -91,6 +88,7 @@ def _extract(todo, cache, root: Path):
     if workers <= 1:
         results = (process_file(path, root) for _, path, _ in pending)
     else:
+        while_workers_parse()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
         results = pool.map(process_file, [path for _, path, _ in pending], [root] * len(pending))
     try:

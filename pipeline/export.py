@@ -67,21 +67,29 @@ def locked(folder: Path, operation: int) -> Iterator[None]:
         os.close(fd)
 
 
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, sync it, rename it over `path`."""
+@contextmanager
+def replaced_atomically(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path`, renamed over `path` when the block
+    succeeds and removed when it fails; the folder is share-locked meanwhile."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path.parent, fcntl.LOCK_SH):
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other readers
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            yield tmp
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other readers
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, sync it, rename it over `path`."""
+    with replaced_atomically(path) as tmp, tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -128,19 +136,14 @@ def write_duckdb(path: Path, csv_files: dict[str, Path]) -> None:
     """
     import duckdb  # imported here: only the export needs it
 
-    with locked(path.parent, fcntl.LOCK_SH):
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        Path(tmp).unlink()  # DuckDB creates the file itself
+    with replaced_atomically(path) as tmp:
+        tmp.unlink()  # DuckDB creates the file itself
         try:
-            with duckdb.connect(tmp) as con:
+            with duckdb.connect(str(tmp)) as con:
                 for name, csv_path in csv_files.items():
                     con.execute(
                         f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, header = true, auto_detect = true)',
                         [str(csv_path)],
                     )
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, path)
         finally:
-            Path(tmp).unlink(missing_ok=True)
-            Path(tmp + ".wal").unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
