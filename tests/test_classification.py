@@ -96,3 +96,37 @@ def test_a_failed_warm_up_is_reported_where_the_classifier_is_used(tmp_path):
     resource.warm_up_in_background()
     with pytest.raises(FileNotFoundError):
         resource.classifier
+
+
+def test_training_ranks_each_statement_s_primary_category_above_its_secondary_ones():
+    # Pairs of statements about the same two topics, with opposite primaries: trained
+    # on binary targets both topics would be equally likely for each statement.
+    from pipeline.classify.train import prepare, train
+
+    records = [
+        {"text": "La mairie finance l'achat des tablettes", "categories": ["financement", "equipement"]},
+        {"text": "Un budget de la collectivité pour les tablettes", "categories": ["financement", "equipement"]},
+        {"text": "Des tablettes en panne malgré les crédits", "categories": ["equipement", "financement"]},
+        {"text": "Les ordinateurs portables sont trop anciens, achetés sur crédits", "categories": ["equipement", "financement"]},
+        {"text": "Former les enseignants à l'ENT", "categories": ["formation", "outils_plateformes"]},
+        {"text": "L'ENT tombe en panne, les enseignants formés ne peuvent rien", "categories": ["outils_plateformes", "formation"]},
+    ] * 3
+    textcat = train(prepare(records)).get_pipe("textcat_multilabel")
+    docs = [doc for doc, _ in prepare(records[:6])]
+    for doc, record in zip(textcat.pipe(docs), records):
+        primary, secondary = record["categories"]
+        assert doc.cats[primary] > doc.cats[secondary], (record["text"], doc.cats)
+
+
+def test_training_refuses_a_target_outside_zero_and_one():
+    import spacy
+    from spacy.training import Example
+
+    nlp = spacy.blank("fr")
+    doc = nlp("Manque de tablettes")
+    reference = doc.copy()
+    reference.cats = {"equipement": 1.5}
+    model = {"@architectures": "egn.LemmaBOW.v1", "ngram_size": 1, "length": 1024}
+    nlp.add_pipe("egn_graded_textcat", config={"model": model}).add_label("equipement")
+    with pytest.raises(ValueError, match="outside"):
+        nlp.initialize(lambda: [Example(doc, reference)])

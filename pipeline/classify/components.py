@@ -1,10 +1,11 @@
 """spaCy pieces of the classifier: a lemma-level bag-of-words text
-classifier and two pipeline components.
+classifier and three pipeline components.
 
 `egn_lemma_norm` sets each token's NORM to its accent-free lower-case
 lemma, so "Équipements", "equipement" and "équiper" meet on shared
 features; `egn.LemmaBOW.v1` is spaCy's TextCatBOW reading NORM instead of
-ORTH; `egn_cues` counts the taxonomy's cues per category.
+ORTH; `egn_graded_textcat` is spaCy's multi-label text classifier trained
+on graded targets; `egn_cues` counts the taxonomy's cues per category.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.ml.extract_ngrams import extract_ngrams
 from spacy.ml.models.textcat import resize_and_set_ref, resize_linear_weighted
+from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Logistic, SparseLinear_v2, chain, resizable, with_cpu
@@ -42,6 +44,32 @@ def lemma_bow(ngram_size: int, length: int, nO: int | None = None):
     model.attrs["multi_label"] = True
     model.attrs["resize_output"] = partial(resize_and_set_ref, resizable_layer=layer)
     return model
+
+
+class GradedTextCategorizer(MultiLabel_TextCategorizer):
+    """spaCy's multi-label text classifier, trained on targets between 0 and 1.
+
+    A statement's primary category is its main topic and the others are
+    side topics: training the secondary ones towards 1, like the primary,
+    teaches the model that they are as likely, and its best category is
+    then often a side topic. spaCy's loss takes any target in [0, 1]; only
+    its validation insists on 0 or 1.
+    """
+
+    def _validate_categories(self, examples) -> None:
+        for example in examples:
+            for value in example.reference.cats.values():
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"Category target outside [0, 1]: {value}")
+
+
+@Language.factory(
+    "egn_graded_textcat",
+    assigns=["doc.cats"],
+    default_config={"threshold": 0.5, "scorer": {"@scorers": "spacy.textcat_multilabel_scorer.v2"}},
+)
+def make_graded_textcat(nlp: Language, name: str, model, threshold: float, scorer) -> GradedTextCategorizer:
+    return GradedTextCategorizer(nlp.vocab, model, name, threshold=threshold, scorer=scorer)
 
 
 @Language.component("egn_lemma_norm")

@@ -1,8 +1,9 @@
 """Measure the classifier: `make eval` (python -m pipeline.classify.evaluate).
 
 Reports, like the project's scorer: strict accuracy (primary category =
-truth's primary), lenient accuracy (primary among the truth's categories)
-and macro-F1 over the truth's primary labels, with the top confusions.
+truth's primary), lenient accuracy (primary among the truth's categories),
+macro-F1 over the truth's primary labels and F1 of the category sets
+(`categories` against the truth's), with the top confusions.
 
 - 5-fold cross-validation grouped by document over every labelled
   statement (the project's own statements count as one group each);
@@ -22,14 +23,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pipeline.classify.classifier import Classifier
+from pipeline.classify.classifier import Classifier, Prediction
 from pipeline.classify.labelled import own_records, truth_records
 from pipeline.classify.train import lemmatiser, prepare, train
 
 ROLES = {"irritant", "point_fort", "besoin", "levier", "action", "difficulte"}
 
 
-def scores(truths: list[list[str]], predicted: list[str]) -> dict:
+def scores(truths: list[list[str]], predictions: list[Prediction]) -> dict:
+    predicted = [p.category for p in predictions]
     strict = sum(p == t[0] for p, t in zip(predicted, truths))
     lenient = sum(p in t for p, t in zip(predicted, truths))
     labels = sorted({t[0] for t in truths})
@@ -39,21 +41,24 @@ def scores(truths: list[list[str]], predicted: list[str]) -> dict:
         fp = sum(p == label and t[0] != label for p, t in zip(predicted, truths))
         fn = sum(p != label and t[0] == label for p, t in zip(predicted, truths))
         f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    found = [set(p.categories) for p in predictions]
+    hits = sum(len(f & set(t)) for f, t in zip(found, truths))
+    set_f1 = 2 * hits / (sum(map(len, found)) + sum(map(len, truths)) or 1)
     confusions = Counter((t[0], p) for p, t in zip(predicted, truths) if p != t[0]).most_common(10)
     n = len(truths) or 1
     return {
         "n": len(truths), "strict": round(strict / n, 3), "lenient": round(lenient / n, 3),
-        "macro_f1": round(sum(f1s) / len(f1s), 3) if f1s else 0.0,
+        "macro_f1": round(sum(f1s) / len(f1s), 3) if f1s else 0.0, "set_f1": round(set_f1, 3),
         "confusions": [f"{a} → {b} : {k}" for (a, b), k in confusions],
     }
 
 
-def _fit_and_predict(train_records: list[dict], test_texts: list[str], nlp) -> list[str]:
+def _fit_and_predict(train_records: list[dict], test_texts: list[str], nlp) -> list[Prediction]:
     model = train(prepare(train_records, nlp))
     with tempfile.TemporaryDirectory() as tmp:
         model.to_disk(tmp)
         classifier = Classifier(model_dir=Path(tmp))
-        return [p.category for p in classifier.classify(test_texts)]
+        return classifier.classify(test_texts)
 
 
 def cross_validation(records: list[dict], folds: int = 5, seed: int = 13) -> dict:
