@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Dagster keeps its run history (SQLite) in a project-local folder.
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# One "planned" event per asset for a run's partition range (see assets/cli.py).
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 
 .PHONY: setup run test dev train eval bench profile clean
 

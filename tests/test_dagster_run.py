@@ -158,6 +158,28 @@ def test_cli_runs_the_same_assets(run, tmp_path):
     assert _read(tmp_path / "out" / "items.csv") == _read(outputs / "items.csv")
 
 
+def test_cli_plans_each_per_file_asset_once_for_all_its_files(tmp_path, monkeypatch):
+    raw, home = tmp_path / "raw", tmp_path / "home"
+    raw.mkdir(), home.mkdir()
+    for name in ("sarthe-72.docx", "Trame de restitution EGN 45.docx"):
+        shutil.copy(CORPUS / name, raw / name)
+    completed = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "run", "--raw", str(raw), "--outputs", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=600,
+        env={"EGN_CACHE_DIR": str(tmp_path / "cache"), "DAGSTER_HOME": str(home), "PATH": ""},
+    )
+    assert completed.returncode == 0, completed.stderr
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        run_id = instance.get_runs(limit=1)[0].run_id
+        events = [record.dagster_event for record in instance.all_logs(run_id) if record.dagster_event]
+    planned = [e for e in events if e.event_type_value == "ASSET_MATERIALIZATION_PLANNED" and e.asset_key.path == ["document"]]
+    done = [e for e in events if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key.path == ["document"]]
+    assert len(planned) == 1
+    assert set(planned[0].event_specific_data.partitions_subset.get_partition_keys()) == {"sarthe-72.docx", "Trame de restitution EGN 45.docx"}
+    assert len(done) == 2  # still one materialisation per file
+
+
 def test_cli_fails_only_when_the_run_fails(tmp_path):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("x")
