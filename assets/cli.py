@@ -21,13 +21,6 @@ from assets.publication import current_version, is_published
 from assets.resources import resources
 from pipeline.intake import content_hash
 
-# Dagster's own switch: a run over a range of partitions writes one "planned"
-# event per asset for the whole range instead of one per file and asset. On
-# SQLite each event is a separate write (202 of them took 5 s of a national
-# run). Dagster's stated cost: if the run itself fails, its partitions are not
-# marked failed; a bad file never fails the run (it is quarantined).
-PLANNED_EVENTS_PER_RANGE = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="egn", description="Restitutions des États généraux du numérique.")
@@ -37,8 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--outputs", default=None, help="dossier de sortie (défaut : $EGN_OUTPUTS_DIR ou outputs/)")
     args = parser.parse_args(argv)
 
-    for name, value in PLANNED_EVENTS_PER_RANGE.items():
-        os.environ.setdefault(name, value)
+    # Dagster's own switch: a run over a range of partitions writes one
+    # "planned" event per asset for the whole range instead of one per file
+    # and asset. On SQLite each event is a separate write (202 of them took
+    # 5 s of a national run). Dagster's stated cost: if the run itself fails,
+    # its partitions are not marked failed; a bad file never fails the run.
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     chosen = resources(args.raw, args.outputs, echo=True)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
