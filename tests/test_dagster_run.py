@@ -160,7 +160,8 @@ def test_cli_runs_the_same_assets(run, tmp_path):
 
 def test_cli_plans_each_per_file_asset_once_for_all_its_files(tmp_path, monkeypatch):
     raw, home = tmp_path / "raw", tmp_path / "home"
-    raw.mkdir(), home.mkdir()
+    raw.mkdir()
+    home.mkdir()
     for name in ("sarthe-72.docx", "Trame de restitution EGN 45.docx"):
         shutil.copy(CORPUS / name, raw / name)
     completed = subprocess.run(
