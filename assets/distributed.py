@@ -5,7 +5,7 @@ executor differs from `assets.definitions`: each step of a run is a Celery
 task taken by a worker (`dagster-celery worker start -A dagster_celery.app
 -y deploy/celery.yaml`), through the broker at EGN_CELERY_BROKER. Files are
 spread over the workers by running one `documents_job` run per file
-partition: here a backfill of the per-file assets makes one run per file
+partition: here a backfill of the per-file asset makes one run per file
 (instead of one run over the range, which suits a single machine), and
 `dagster asset materialize --partition` does the same by hand; then one
 `publication_job` run. The per-file cache and the outputs are shared folders
@@ -17,7 +17,6 @@ import dagster as dg
 from dagster_celery import celery_executor
 
 from assets import definitions
-from assets.resources import ClassifierResource
 
 CELERY = celery_executor.configured(
     {"broker": {"env": "EGN_CELERY_BROKER"}, "backend": {"env": "EGN_CELERY_BACKEND"}},
@@ -37,7 +36,6 @@ defs = dg.Definitions(
     jobs=definitions.defs.jobs,
     sensors=definitions.defs.sensors,
     schedules=definitions.defs.schedules,
-    # Each step runs in its own worker process: no warm-up in the extraction step.
-    resources={**definitions.defs.resources, "classifier": ClassifierResource(warm_up=False)},
+    resources=definitions.defs.resources,
     executor=CELERY,
 )

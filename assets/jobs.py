@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from assets.documents import classified_document, document
+from assets.documents import document
 
-PER_FILE = dg.AssetSelection.assets(document, classified_document)
+PER_FILE = dg.AssetSelection.assets(document)
 
 documents_job = dg.define_asset_job(
     name="documents_job", selection=PER_FILE,

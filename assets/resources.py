@@ -101,19 +101,17 @@ class ClassifierResource(dg.ConfigurableResource):
     — a run where every file is already in the cache does not pay the
     seconds the French model takes to load.
 
-    With `warm_up`, the extraction step starts loading it in a background
-    thread when it has files to parse: the run's process only waits for its
-    extraction processes then, and the model is ready when classification
-    starts. Off where steps run in separate processes (assets.distributed).
+    The per-file step starts loading it in a background thread when it has
+    files to parse in its extraction processes: the run's own process only
+    waits for them meanwhile, and the model is ready when they are done.
     """
 
     taxonomy_path: str | None = None
-    warm_up: bool = True
     _classifier: object = PrivateAttr(default=None)
     _loader: object = PrivateAttr(default=None)
 
     def warm_up_in_background(self) -> None:
-        if self.warm_up and self._classifier is None and self._loader is None:
+        if self._classifier is None and self._loader is None:
             self._loader = threading.Thread(target=self._try_load, name="chargement-classifieur", daemon=True)
             self._loader.start()
 

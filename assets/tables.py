@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from assets.documents import CLASSIFICATION, EXTRACTION, classified_document
+from assets.documents import CLASSIFICATION, document
 from assets.metadata import schema_check_spec, table_result
 from assets.partitions import FILES
 from assets.publication import current_version
@@ -20,7 +20,7 @@ EAGER = dg.AutomationCondition.eager()
 
 
 @dg.asset(
-    deps=[classified_document], group_name=GROUP, kinds={"python"}, owners=OWNERS,
+    deps=[document], group_name=GROUP, kinds={"python"}, owners=OWNERS,
     automation_condition=EAGER,
     description=(
         "L'ensemble des restitutions actuellement présentes dans le dossier source, lues et classées : "
@@ -34,7 +34,7 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_fol
     contents: dict[str, str] = {}
     for key in context.instance.get_dynamic_partitions(FILES.name):
         entry = cache.recorded(key)
-        result = entry and (cache.get(CLASSIFICATION, entry["sha256"]) or cache.get(EXTRACTION, entry["sha256"]))
+        result = entry and cache.get(CLASSIFICATION, entry["sha256"])
         if not result:
             unprocessed.append(key)
             continue

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -49,7 +51,7 @@ def run(tmp_path_factory):
 
 def test_definitions_load():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"document", "classified_document", "corpus", "documents", "items", "contract_files"} <= keys
+    assert {"document", "corpus", "documents", "items", "contract_files"} <= keys
     assert {job for job in ("documents_job", "publication_job", "restitutions_job") if defs.resolve_job_def(job)}
 
 
@@ -120,7 +122,7 @@ def test_rerun_without_change_reads_no_file_and_writes_identical_files(run):
         again = materialize_all(chosen, instance)
     assert again.success
     materialized = {m.asset_key.to_user_string() for m in again.get_asset_materialization_events()}
-    assert "document" not in materialized and "classified_document" not in materialized
+    assert "document" not in materialized
     assert "contract_files" in materialized
     second = _digest(outputs)
     csv_files = {name for name in first if name.endswith(".csv")}
@@ -137,13 +139,34 @@ def test_rerun_after_one_change_reads_only_that_file(run, tmp_path):
         with dg.DagsterInstance.ephemeral() as instance:
             again = materialize_all(chosen, instance)
         assert again.success
-        metadata = again.asset_materializations_for_node("document")[0].metadata
-        read_again = metadata["fichiers"].value - metadata["relus depuis le cache"].value
-        assert read_again == 1
+        files = {m.partition: m.metadata for m in again.asset_materializations_for_node("document")}
+        assert [key for key, metadata in files.items() if metadata["relu"].value] == ["sarthe-72.docx"]
+        changed_file = files["sarthe-72.docx"]
+        assert changed_file["statut"].value == "ok" and changed_file["énoncés"].value > 0
+        assert changed_file["catégories"].value
+        summary = again.asset_observations_for_node("document")[0].metadata
+        assert (summary["fichiers"].value, summary["lus"].value) == (len(files), 1)
+        assert 0 < summary["énoncés classés"].value <= changed_file["énoncés"].value
     finally:
         changed.write_bytes(original)
         with dg.DagsterInstance.ephemeral() as instance:
             assert materialize_all(chosen, instance).success  # the other tests read these outputs
+
+
+def test_a_new_classifier_reclassifies_every_file_without_reading_it_again(run):
+    _, _, outputs, _, chosen = run
+    items = _read(outputs / "items.csv")
+    # What a new model or taxonomy leaves behind: read results, no classified ones.
+    classified = chosen["result_store"].cache.root / "classification"
+    shutil.rmtree(classified)
+    with dg.DagsterInstance.ephemeral() as instance:
+        again = materialize_all(chosen, instance)
+    assert again.success
+    files = {m.partition: m.metadata for m in again.asset_materializations_for_node("document")}
+    assert set(files) == set(FILES)
+    assert not any(metadata["relu"].value for metadata in files.values())
+    assert classified.is_dir()
+    assert _read(outputs / "items.csv") == items
 
 
 def test_cli_runs_the_same_assets(run, tmp_path):
@@ -158,10 +181,11 @@ def test_cli_runs_the_same_assets(run, tmp_path):
     assert _read(tmp_path / "out" / "items.csv") == _read(outputs / "items.csv")
 
 
-def test_cli_plans_each_per_file_asset_once_for_all_its_files(tmp_path, monkeypatch):
+def test_cli_plans_the_per_file_asset_once_and_keeps_no_debug_lines(tmp_path, monkeypatch):
     raw, home = tmp_path / "raw", tmp_path / "home"
     raw.mkdir()
     home.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     for name in ("sarthe-72.docx", "Trame de restitution EGN 45.docx"):
         shutil.copy(CORPUS / name, raw / name)
     completed = subprocess.run(
@@ -173,12 +197,16 @@ def test_cli_plans_each_per_file_asset_once_for_all_its_files(tmp_path, monkeypa
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         run_id = instance.get_runs(limit=1)[0].run_id
-        events = [record.dagster_event for record in instance.all_logs(run_id) if record.dagster_event]
+        records = instance.all_logs(run_id)
+        events = [record.dagster_event for record in records if record.dagster_event]
     planned = [e for e in events if e.event_type_value == "ASSET_MATERIALIZATION_PLANNED" and e.asset_key.path == ["document"]]
     done = [e for e in events if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key.path == ["document"]]
     assert len(planned) == 1
     assert set(planned[0].event_specific_data.partitions_subset.get_partition_keys()) == {"sarthe-72.docx", "Trame de restitution EGN 45.docx"}
     assert len(done) == 2  # still one materialisation per file
+    # Dagster's DEBUG lines ("Writing file at …" for each pickle) are not stored; INFO lines are.
+    lines = [record for record in records if not record.dagster_event]
+    assert lines and all(record.level >= logging.INFO for record in lines)
 
 
 def test_cli_fails_only_when_the_run_fails(tmp_path):

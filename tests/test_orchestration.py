@@ -98,7 +98,8 @@ def test_one_partition_materialises_from_a_real_file(tmp_path):
                                 resources=chosen, instance=instance)
     assert result.success
     metadata = result.asset_materializations_for_node("document")[0].metadata
-    assert metadata["ok"].value == 1 and metadata["énoncés"].value == 98
+    assert (metadata["statut"].value, metadata["énoncés"].value, metadata["relu"].value) == ("ok", 98, True)
+    assert metadata["pages"].value > 1 and metadata["catégories"].value  # read and classified
     assert chosen["result_store"].cache.recorded("sarthe-72.pdf")["source_file"] == "sarthe-72.pdf"
 
 

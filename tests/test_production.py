@@ -84,7 +84,7 @@ def test_runs_and_materialisations_are_recorded_in_postgresql(postgres_url, work
     materialised = _query(postgres_url, (
         "SELECT asset_key, partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'"))
     keys = {key for key, _ in materialised}
-    assert {'["document"]', '["classified_document"]', '["items"]', '["documents"]', '["contract_files"]'} <= keys
+    assert {'["document"]', '["items"]', '["documents"]', '["contract_files"]'} <= keys
     assert {partition for key, partition in materialised if key == '["document"]'} == set(SAMPLES)
     checks = _query(postgres_url, (
         "SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_CHECK_EVALUATION'"))
@@ -112,7 +112,7 @@ def test_celery_workers_process_the_files_and_give_the_same_csv_files(postgres_u
             assert registered.returncode == 0, registered.stderr
             # One run per file, all at once, as a multi-run backfill starts them.
             per_file = [subprocess.Popen([BIN / "dagster", "asset", "materialize", *location,
-                                          "--select", "document,classified_document", "--partition", name],
+                                          "--select", "document", "--partition", name],
                                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                         for name in SAMPLES]
             launchers = {process.pid for process in per_file}
@@ -124,7 +124,7 @@ def test_celery_workers_process_the_files_and_give_the_same_csv_files(postgres_u
 
     starts = _query(postgres_url, (
         "SELECT run_id, event FROM event_logs WHERE dagster_event_type = 'STEP_START' "
-        "AND step_key IN ('document', 'classified_document')"))
+        "AND step_key = 'document'"))
     assert len({run for run, _ in starts}) == len(SAMPLES)
     pids = {_pid(event) for _, event in starts}
     # The steps ran in the worker's two processes, not in the processes that started the runs.
