@@ -16,7 +16,7 @@ import dagster as dg
 
 from assets.partitions import FILES
 from assets.resources import ClassifierResource, Progress, RawFolder, ResultStore
-from pipeline.classify.apply import classifiable_items, classify_results
+from pipeline.classify.apply import classifiable_items, classify_items
 from pipeline.intake import content_hash
 from pipeline.model import DocumentResult
 from pipeline.process import process_file
@@ -76,7 +76,7 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
     unclassified = [result for _, _, result, origin in read if origin is not Origin.CLASSIFIED]
     statements = classifiable_items(unclassified)
     if statements:
-        classify_results(unclassified, classifier.classifier)
+        classify_items(statements, classifier.classifier)
     classifying = time.perf_counter() - started - reading
     for key, sha256, result, origin in read:
         if origin is not Origin.CLASSIFIED:

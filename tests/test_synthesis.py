@@ -81,10 +81,10 @@ def build_tables(raw: Path, classify: bool = False) -> dict[str, pd.DataFrame]:
     """The contract's tables, as the assets build them (classification optional: it takes seconds)."""
     results = [process_file(path, raw) for path in sorted(raw.iterdir()) if path.is_file()]
     if classify:
-        from pipeline.classify.apply import classify_results
+        from pipeline.classify.apply import classifiable_items, classify_items
         from pipeline.classify.classifier import Classifier
 
-        classify_results(results, Classifier())
+        classify_items(classifiable_items(results), Classifier())
     documents = tables.documents_table(results, {}, "2020-12-01T00:00:00Z")
     items = tables.items_table(results)
     participants = tables.participants_table(results)

@@ -16,13 +16,12 @@ def classifiable_items(results: list[DocumentResult]) -> list[Item]:
     return [item for result in results for item in result.items if item.role in CLASSIFIED_ROLES]
 
 
-def classify_results(results: list[DocumentResult], classifier: Classifier) -> None:
+def classify_items(items: list[Item], classifier: Classifier) -> None:
     """Set category, categories and category_score in place.
 
     Each distinct text is classified once: restitutions repeat their
     statements from the diagnostic to the projection and the plan.
     """
-    items = classifiable_items(results)
     texts = list(dict.fromkeys(item.text for item in items))
     predictions = dict(zip(texts, classifier.classify(texts)))
     for item in items:
