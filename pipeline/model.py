@@ -113,6 +113,12 @@ class Item:
     category: str | None = None
     categories: list[str] = field(default_factory=list)
     category_score: float | None = None
+    # Why a category may be wrong, for the review queue: the combined score
+    # of the primary minus that of the runner-up, and the primary category
+    # by the model alone and by the taxonomy's cues alone (None: no cue).
+    category_margin: float | None = None
+    model_category: str | None = None
+    cue_category: str | None = None
 
 
 @dataclass
