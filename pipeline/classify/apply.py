@@ -29,3 +29,6 @@ def classify_items(items: list[Item], classifier: Classifier) -> None:
         item.category = prediction.category
         item.categories = list(prediction.categories)
         item.category_score = prediction.score
+        item.category_margin = prediction.margin
+        item.model_category = prediction.model_category
+        item.cue_category = prediction.cue_category

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 DATA = Path(__file__).parent.parent / "data"
+# The frozen blind test set: measured by `make eval`, never trained on.
+BLIND_SET = DATA / "blind_test.jsonl"
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -14,7 +16,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def training_files() -> list[Path]:
-    """The project's labelled statements: every data/train*.jsonl."""
+    """The project's labelled statements: every data/train*.jsonl (never the blind set)."""
     return sorted(DATA.glob("train*.jsonl"))
 
 
