@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from assets.jobs import documents_job, publication_job, restitutions_job
+from assets.jobs import PIPELINE, documents_job, publication_job, restitutions_job
 from assets.partitions import FILES, partition_range_tags
 from assets.resources import RawFolder
 from pipeline.intake import content_hash
@@ -87,7 +87,7 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg
 # Tables and aggregates follow their inputs on their own (AutomationCondition.eager()).
 automation_sensor = dg.AutomationConditionSensorDefinition(
     name="mise_a_jour_automatique",
-    target=dg.AssetSelection.all(),
+    target=PIPELINE,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Met à jour les tables et agrégats dès qu'un fichier a été traité.",

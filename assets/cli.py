@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="Traiter un dossier de restitutions et écrire les CSV du contrat.")
     run.add_argument("--raw", default=None, help="dossier des fichiers reçus (défaut : $EGN_RAW_DIR ou raw/)")
     run.add_argument("--outputs", default=None, help="dossier de sortie (défaut : $EGN_OUTPUTS_DIR ou outputs/)")
+    model = commands.add_parser("modele", help="Voir ou changer la version du modèle de classement en service.")
+    model.add_argument("--revenir", action="store_true", help="retirer la dernière mise en service (retour à la précédente)")
     args = parser.parse_args(argv)
+    if args.command == "modele":
+        return model_command(args.revenir)
 
     # Dagster's own switch: a run over a range of partitions writes one
     # "planned" event per asset for the whole range instead of one per file.
@@ -62,6 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def model_command(roll_back: bool) -> int:
+    """Which model classifies, and the way back from a promoted version."""
+    store = resources()["classifier"].store
+    if roll_back:
+        active = store.roll_back()
+        print(f"Dernière mise en service retirée. Modèle en service : {active.name}. "
+              f"La prochaine exécution reclasse les énoncés avec lui (sans relire les fichiers).")
+    else:
+        history = store.history()
+        print(f"Modèle en service : {store.active().name} ({len(history)} mise(s) en service dans {store.root}).")
+    return 0
+
+
 def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = False) -> dg.ExecuteInProcessResult | None:
     """Every asset and check, in one run: the per-file asset over the files
     that changed since they were last processed (none: tables only), then
@@ -77,7 +94,7 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     # Imported here: a rerun with nothing to do does not pay for loading every asset.
     from assets.checks import ALL_CHECKS
     from assets.definitions import ALL_ASSETS
-    from assets.jobs import PER_FILE
+    from assets.jobs import PER_FILE, PIPELINE
 
     # A run covers a range of partitions: from the first stale file to the last
     # (unchanged files in between come from the cache at no cost).
@@ -91,7 +108,7 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,
         tags={"dagster/from": "egn-cli", **tags},
-        selection=None if stale else dg.AssetSelection.all() - PER_FILE,
+        selection=PIPELINE if stale else PIPELINE - PER_FILE,
     )
 
 

@@ -7,19 +7,19 @@ location loads in a couple of seconds.
 
 import dagster as dg
 
-from assets import aggregates, documents, export, synthesis, tables
+from assets import aggregates, documents, export, model, synthesis, tables
 from assets.automation import automation_sensor, nightly_refresh, raw_folder_sensor
 from assets.checks import ALL_CHECKS
-from assets.jobs import documents_job, publication_job, restitutions_job
+from assets.jobs import documents_job, publication_job, restitutions_job, retraining_job
 from assets.resources import resources
 
-ALL_ASSETS = dg.load_assets_from_modules([documents, tables, aggregates, synthesis, export])
+ALL_ASSETS = dg.load_assets_from_modules([documents, tables, aggregates, synthesis, export, model])
 
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[documents_job, publication_job, restitutions_job],
+    jobs=[documents_job, publication_job, restitutions_job, retraining_job],
     sensors=[raw_folder_sensor, automation_sensor],
     schedules=[nightly_refresh],
     resources=resources(),

@@ -17,6 +17,7 @@ from pydantic import PrivateAttr
 
 from assets.partitions import partition_key
 from pipeline.cache import ResultCache
+from pipeline.classify.versions import ModelStore
 from pipeline.model import DocumentResult
 
 # Office lock files ("~$rapport.docx") and hidden files are not documents.
@@ -29,6 +30,12 @@ def default_raw_dir() -> str:
 
 def default_outputs_dir() -> str:
     return os.environ.get("EGN_OUTPUTS_DIR", "outputs")
+
+
+def default_models_dir() -> str:
+    """Retrained model versions (the shipped model stays in the package)."""
+    home = os.environ.get("DAGSTER_HOME")
+    return os.environ.get("EGN_MODELS_DIR", str(Path(home) / "egn-models") if home else ".egn-models")
 
 
 def default_cache_dir() -> str:
@@ -107,6 +114,9 @@ class ClassifierResource(dg.ConfigurableResource):
     """
 
     taxonomy_path: str | None = None
+    # Where retrained versions and the promotions go (pipeline/classify/versions.py);
+    # the version in service is the last one promoted, else the shipped model.
+    models_dir: str = ".egn-models"
     _classifier: object = PrivateAttr(default=None)
     _loader: object = PrivateAttr(default=None)
 
@@ -130,10 +140,15 @@ class ClassifierResource(dg.ConfigurableResource):
         except Exception:  # noqa: BLE001 — raised again, where the classifier is used, by the load there
             self._classifier = None
 
+    @property
+    def store(self) -> ModelStore:
+        return ModelStore(Path(self.models_dir))
+
     def _load(self) -> None:
         from pipeline.classify.classifier import Classifier
 
-        self._classifier = Classifier(taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
+        self._classifier = Classifier(model_dir=self.store.active().path,
+                                      taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
 
 
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
@@ -144,5 +159,5 @@ def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir()),
         "result_store": ResultStore(path=cache_dir or default_cache_dir()),
         "progress": Progress(echo=echo),
-        "classifier": ClassifierResource(),
+        "classifier": ClassifierResource(models_dir=default_models_dir()),
     }

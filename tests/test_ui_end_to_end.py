@@ -58,7 +58,7 @@ def dagster_dev(tmp_path):
         shutil.copy(CORPUS / name, raw / name)
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "EGN_RAW_DIR": str(raw), "EGN_OUTPUTS_DIR": str(outputs),
-           "EGN_CACHE_DIR": str(tmp_path / "cache")}
+           "EGN_CACHE_DIR": str(tmp_path / "cache"), "EGN_MODELS_DIR": str(tmp_path / "models")}
     log = (tmp_path / "dagster-dev.log").open("w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
@@ -67,22 +67,24 @@ def dagster_dev(tmp_path):
     server = Server(port)
     try:
         server.wait(lambda: urllib.request.urlopen(f"{server.url}/server_info", timeout=5).status == 200, 180, "the webserver")
-        yield server, outputs
+        yield server, outputs, tmp_path / "models"
     finally:
         stop_process_group(process, timeout=30)
         log.close()
 
 
-def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev):
-    server, outputs = dagster_dev
+def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev, tmp_path):
+    server, outputs, models = dagster_dev
     # The sensor turns the files dropped in the folder into partitions.
     partitions = server.wait(lambda: len(server.graphql(
         '{ assetNodeOrError(assetKey: {path: ["document"]}) { ... on AssetNode { partitionKeys } } }'
     )["assetNodeOrError"]["partitionKeys"]) == len(FILES), 180, "the sensor's partitions")
     assert partitions
 
-    # "Materialize all": a backfill of every asset over every partition.
-    keys = [node["assetKey"]["path"] for node in server.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
+    # "Materialize all": a backfill of every asset over every partition
+    # (retraining the model, group "modele", is a separate, deliberate act).
+    nodes = server.graphql("{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
+    keys = [node["assetKey"]["path"] for node in nodes if node["groupName"] != "modele"]
     assert ["contract_files"] in keys and ["document"] in keys
     launched = server.graphql(
         "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
@@ -109,3 +111,38 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev):
     with (outputs / "items.csv").open(encoding="utf-8") as handle:
         assert sum(1 for _ in csv.DictReader(handle)) > 100
     assert (outputs / "report" / "index.html").exists() and (outputs / "synthese.xlsx").exists()
+
+    # Then an analyst retrains the model from the UI. A candidate trained one
+    # short epoch is worse on the blind set: the blocking check refuses it,
+    # the model in service does not change, and the shipped one is untouched.
+    config = (ROOT / "pipeline" / "classify" / "config.cfg").read_text(encoding="utf-8")
+    weak = tmp_path / "weak.cfg"
+    weak.write_text(config.replace("max_epochs = 12", "max_epochs = 1").replace("members = 2", "members = 1")
+                    .replace("learn_rate = 0.001", "learn_rate = 0.00005"), encoding="utf-8")
+    shipped = {path: path.read_bytes() for path in (ROOT / "pipeline" / "classify" / "model").rglob("*") if path.is_file()}
+    run = server.graphql(
+        "mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {"
+        " __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }",
+        {"params": {
+            "selector": {"repositoryLocationName": "assets.definitions", "repositoryName": "__repository__",
+                         "jobName": "reentrainement_modele"},
+            "runConfigData": {"ops": {"modele_candidat": {"config": {"training_config": str(weak)}}}},
+        }},
+    )["launchRun"]
+    assert run["__typename"] == "LaunchRunSuccess", run
+    run_id = run["run"]["runId"]
+
+    def run_status():
+        status = server.graphql('query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }',
+                                {"id": run_id})["runOrError"]["status"]
+        return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+    assert server.wait(run_status, 900, "the retraining run") == "FAILURE"
+    checks = server.graphql(
+        '{ assetCheckExecutions(assetKey: {path: ["modele_candidat"]}, checkName: "sans_regression", limit: 1)'
+        " { evaluation { success } } }"
+    )["assetCheckExecutions"]
+    assert checks and checks[0]["evaluation"]["success"] is False
+    assert len(list((models / "versions").iterdir())) == 1  # the candidate was written…
+    assert not (models / "promoted.json").exists()  # …and not put in service
+    assert {path: path.read_bytes() for path in shipped} == shipped
