@@ -131,6 +131,14 @@ def _read(todo, cache, root: Path, while_workers_parse):
         for (key, path, sha256), result in zip(pending, results):
             cache.put(EXTRACTION, sha256, result)
             yield key, path, sha256, result, Origin.NEW
+    except BaseException:
+        if workers > 1:
+            # Stopped (SIGTERM, Ctrl-C) or failed: the files being parsed are
+            # not waited for (up to their deadline each). No public way
+            # before Python 3.14's terminate_workers().
+            for process in list(pool._processes.values()):
+                process.terminate()
+        raise
     finally:
         if workers > 1:
             pool.shutdown(cancel_futures=True)

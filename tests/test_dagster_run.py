@@ -51,7 +51,7 @@ def run(tmp_path_factory):
 
 def test_definitions_load():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"document", "corpus", "documents", "items", "contract_files"} <= keys
+    assert {"document", "corpus", "documents", "items", "publication"} <= keys
     assert {job for job in ("documents_job", "publication_job", "restitutions_job") if defs.resolve_job_def(job)}
 
 
@@ -123,7 +123,7 @@ def test_rerun_without_change_reads_no_file_and_writes_identical_files(run):
     assert again.success
     materialized = {m.asset_key.to_user_string() for m in again.get_asset_materialization_events()}
     assert "document" not in materialized
-    assert "contract_files" in materialized
+    assert "publication" in materialized
     second = _digest(outputs)
     csv_files = {name for name in first if name.endswith(".csv")}
     assert len(csv_files) == 11

@@ -83,7 +83,7 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev):
 
     # "Materialize all": a backfill of every asset over every partition.
     keys = [node["assetKey"]["path"] for node in server.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]]
-    assert ["contract_files"] in keys and ["document"] in keys
+    assert ["publication"] in keys and ["document"] in keys
     launched = server.graphql(
         "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
         " __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
