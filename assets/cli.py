@@ -19,6 +19,7 @@ error is one French sentence; its details go to the log file it names.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import os
@@ -26,6 +27,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -40,6 +42,9 @@ from pipeline.locks import Holder, LockBusy, exclusive
 EXIT_FAILED, EXIT_BUSY, EXIT_INTERRUPTED = 1, 75, 130  # 75: EX_TEMPFAIL, try again later
 RUN_LOCK = "egn-run.lock"
 LOG_FILE = "egn-run.log"
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR}
+_EXPLAINED = _NO_SPACE | _NOT_WRITABLE
 
 
 class RunFailed(Exception):
@@ -63,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (systemd, Kubernetes, timeout) stops the command as Ctrl-C
     # does; inside a run Dagster turns both into an interruption of the step.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Dagster's notices about its own beta parameters are not for analysts.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     # Dagster's own switch: a run over a range of partitions writes one
     # "planned" event per asset for the whole range instead of one per file.
     # On SQLite each event is a separate write (about 20 ms for an asset
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     log_path = Path(home or default_cache_dir()) / LOG_FILE
     chosen = resources(args.raw, args.outputs, echo=True, wait_seconds=args.attente)
     try:
-        result = _run(chosen, home, args.attente)
+        result = _run(chosen, home, args.attente, log_path)
     except BaseException as error:  # noqa: BLE001 — every failure ends as one sentence and an exit code
         if isinstance(error, SystemExit):
             raise
@@ -99,12 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run(chosen: dict, home: str | None, wait_seconds: int) -> dg.ExecuteInProcessResult | None:
+def _run(chosen: dict, home: str | None, wait_seconds: int, log_path: Path) -> dg.ExecuteInProcessResult | None:
     """The run, on the instance of DAGSTER_HOME (one `egn run` at a time on
     it: two would add and delete each other's partitions) or an ephemeral one."""
     if not home:
         with dg.DagsterInstance.ephemeral() as instance:
-            return _checked(materialize_all(chosen, instance, quiet=True))
+            return _checked(_logged(log_path, materialize_all, chosen, instance, quiet=True))
 
     def announce(holder: Holder | None) -> None:
         who = holder.describe() if holder else "une autre commande"
@@ -116,7 +123,20 @@ def _run(chosen: dict, home: str | None, wait_seconds: int) -> dg.ExecuteInProce
         for run_id in fail_dead_runs(instance):
             print(f"L'exécution {run_id[:8]} avait été arrêtée de force : marquée en échec, sorties libérées.")
         wait_for_outputs_pool(instance, wait_seconds)
-        return _checked(materialize_all(chosen, instance, quiet=True))
+        return _checked(_logged(log_path, materialize_all, chosen, instance, quiet=True))
+
+
+def _logged(log_path: Path, function, *args, **kwargs):
+    """Call with Dagster's console log (its warnings, and a failed step's
+    traceback) in the log file: the terminal shows the progress lines and
+    one sentence at the end."""
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = log_path.open("a", encoding="utf-8")
+    except OSError:
+        return function(*args, **kwargs)
+    with handle, contextlib.redirect_stderr(handle):
+        return function(*args, **kwargs)
 
 
 def _checked(result: dg.ExecuteInProcessResult | None) -> dg.ExecuteInProcessResult | None:
@@ -154,9 +174,9 @@ def explain(error: BaseException, wait_seconds: int) -> tuple[int, str]:
         who = holder.describe() if holder else "une autre exécution"
         return EXIT_BUSY, (f"Les sorties sont toujours occupées par {who} après {wait_seconds} s d'attente : "
                            f"relancez egn run plus tard (ou avec --attente plus long) ; {kept}")
-    if errnos & {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}:
+    if errnos & _NO_SPACE:
         return EXIT_FAILED, f"Plus de place sur le disque pour écrire les résultats : libérez de l'espace puis relancez egn run ; {kept}"
-    if errnos & {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR}:
+    if errnos & _NOT_WRITABLE:
         return EXIT_FAILED, f"Impossible d'écrire dans le dossier de sortie (droits ou chemin) : vérifiez-le puis relancez egn run ; {kept}"
     return EXIT_FAILED, f"L'exécution a échoué : relancez egn run, et si l'échec se répète transmettez le journal à l'équipe ; {kept}"
 
@@ -179,7 +199,8 @@ def _causes(error: BaseException) -> tuple[set[str], set[int], Holder | None]:
             pending += [current.__cause__, current.__context__]
         else:  # dagster's SerializableErrorInfo
             names.add(current.cls_name or "")
-            errnos |= {code for code in errno.errorcode if f"[Errno {code}]" in (current.message or "")}
+            message = current.message or ""  # DuckDB's own errors give the system's text, not the number
+            errnos |= {code for code in _EXPLAINED if f"[Errno {code}]" in message or os.strerror(code) in message}
             pending += [current.cause, current.context]
     return names, errnos, holder
 

@@ -5,7 +5,7 @@ together, or none does (pipeline/publish.py), with `manifest.json` last."""
 import dagster as dg
 import pandas as pd
 
-from assets.resources import OutputsFolder
+from assets.resources import OutputsFolder, Progress
 from assets.runs import POOL, process_tags
 from assets.synthesis import REPORT_FILE, WORKBOOK_FILE
 from pipeline.contract import COLUMNS
@@ -34,7 +34,8 @@ DUCKDB_FILE = "egn.duckdb"
         "complète, jamais un mélange, même si l'exécution est interrompue."
     ),
 )
-def publication(context: dg.AssetExecutionContext, outputs_folder: OutputsFolder, report: str, workbook: bytes,
+def publication(context: dg.AssetExecutionContext, outputs_folder: OutputsFolder, progress: Progress,
+                report: str, workbook: bytes,
                 **tables: pd.DataFrame) -> dg.MaterializeResult:
     # Where this run's process lives: if it is killed while it holds the pool,
     # `egn run` can tell and free the pool (assets/runs.py).
@@ -49,8 +50,10 @@ def publication(context: dg.AssetExecutionContext, outputs_folder: OutputsFolder
 
     def waiting(holder: Holder | None) -> None:
         who = holder.describe() if holder else "une autre exécution"
-        context.log.warning(f"Les sorties sont en cours de publication par {who} ; attente de la fin "
-                            f"(au plus {outputs_folder.wait_seconds} s).")
+        message = (f"Les sorties sont en cours de publication par {who} ; attente de sa fin "
+                   f"(au plus {outputs_folder.wait_seconds} s).")
+        context.log.warning(message)
+        progress.say(message)
 
     manifest = publish(outputs_folder.root, context.run.run_id, write, outputs_folder.wait_seconds, waiting)
     listing = "\n".join(f"- `{f.path}` : {f.bytes} octets, SHA-256 `{f.sha256[:12]}…`" for f in manifest.files)

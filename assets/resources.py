@@ -88,6 +88,10 @@ class Progress(dg.ConfigurableResource):
         timing = "inchangé" if reused else f"{result.seconds:.1f} s"
         print(f"[{index}/{total}] {result.status:<8} {result.source_file} ({detail}, {timing})", flush=True)
 
+    def say(self, text: str) -> None:
+        if self.echo:
+            print(text, flush=True)
+
 
 class ResultStore(dg.ConfigurableResource):
     """Per-file results cached by content hash (see pipeline/cache.py)."""
