@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -82,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = resources(args.raw, args.outputs, echo=True, wait_seconds=args.attente)
     try:
         result = _run(chosen, home, args.attente, log_path)
-    except BaseException as error:  # noqa: BLE001 — every failure ends as one sentence and an exit code
-        if isinstance(error, SystemExit):
-            raise
+    except (Exception, KeyboardInterrupt) as error:  # every failure ends as one sentence and an exit code
         code, sentence = explain(error, args.attente)
         _log_details(log_path, error)
         print(f"{sentence} Détails : {log_path}", file=sys.stderr)
@@ -110,8 +109,8 @@ def _run(chosen: dict, home: str | None, wait_seconds: int, log_path: Path) -> d
     """The run, on the instance of DAGSTER_HOME (one `egn run` at a time on
     it: two would add and delete each other's partitions) or an ephemeral one."""
     if not home:
-        with dg.DagsterInstance.ephemeral() as instance:
-            return _checked(_logged(log_path, materialize_all, chosen, instance, quiet=True))
+        with dg.DagsterInstance.ephemeral() as instance, _console_log_in(log_path):
+            return _checked(materialize_all(chosen, instance, quiet=True))
 
     def announce(holder: Holder | None) -> None:
         who = holder.describe() if holder else "une autre commande"
@@ -123,20 +122,22 @@ def _run(chosen: dict, home: str | None, wait_seconds: int, log_path: Path) -> d
         for run_id in fail_dead_runs(instance):
             print(f"L'exécution {run_id[:8]} avait été arrêtée de force : marquée en échec, sorties libérées.")
         wait_for_outputs_pool(instance, wait_seconds)
-        return _checked(_logged(log_path, materialize_all, chosen, instance, quiet=True))
+        with _console_log_in(log_path):
+            return _checked(materialize_all(chosen, instance, quiet=True))
 
 
-def _logged(log_path: Path, function, *args, **kwargs):
-    """Call with Dagster's console log (its warnings, and a failed step's
-    traceback) in the log file: the terminal shows the progress lines and
-    one sentence at the end."""
+@contextlib.contextmanager
+def _console_log_in(log_path: Path) -> Iterator[None]:
+    """Dagster's console log (its warnings, a failed step's traceback) goes
+    to the log file: the terminal shows the progress lines and one sentence."""
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         handle = log_path.open("a", encoding="utf-8")
-    except OSError:
-        return function(*args, **kwargs)
+    except OSError:  # no log file (a full disk?): the console log stays on the terminal
+        yield
+        return
     with handle, contextlib.redirect_stderr(handle):
-        return function(*args, **kwargs)
+        yield
 
 
 def _checked(result: dg.ExecuteInProcessResult | None) -> dg.ExecuteInProcessResult | None:
@@ -174,6 +175,8 @@ def explain(error: BaseException, wait_seconds: int) -> tuple[int, str]:
         who = holder.describe() if holder else "une autre exécution"
         return EXIT_BUSY, (f"Les sorties sont toujours occupées par {who} après {wait_seconds} s d'attente : "
                            f"relancez egn run plus tard (ou avec --attente plus long) ; {kept}")
+    if "DagsterAssetCheckFailedError" in names:
+        return EXIT_FAILED, f"Un contrôle bloquant des tables a échoué, rien n'a été publié : voir le contrôle en échec dans le journal ; {kept}"
     if errnos & _NO_SPACE:
         return EXIT_FAILED, f"Plus de place sur le disque pour écrire les résultats : libérez de l'espace puis relancez egn run ; {kept}"
     if errnos & _NOT_WRITABLE:
@@ -213,7 +216,7 @@ def _log_details(path: Path, error: BaseException) -> None:
             handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} egn run (pid {os.getpid()})\n")
             handle.write("".join(traceback.format_exception(error)))
             if isinstance(error, RunFailed) and error.error is not None:
-                handle.write(error.error.to_string())
+                handle.write(error.error.to_string() + "\n")
     except OSError:  # the disk may be the very problem: the message is printed anyway
         pass
 

@@ -175,7 +175,20 @@ def test_a_publication_killed_before_its_swap_leaves_the_previous_set_and_blocks
     _assert_tidy(outputs)
 
 
-def test_egn_run_killed_while_publishing_leaves_a_whole_set_and_the_next_run_equals_a_clean_one(clean, tmp_path):
+def test_a_folder_from_before_the_versions_becomes_the_link_and_its_files_are_kept(tmp_path):
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "README.md").write_text("notes de l'équipe\n")
+    publish(outputs, "premiere", lambda folder: (folder / "a.csv").write_text("a\n"), 5, print)
+    assert outputs.is_symlink() and verified_manifest(outputs).run_id == "premiere"
+    legacy = versions_folder(outputs) / "legacy"
+    assert (legacy / "README.md").read_text() == "notes de l'équipe\n"
+    publish(outputs, "seconde", lambda folder: (folder / "a.csv").write_text("b\n"), 5, print)
+    assert (outputs / "a.csv").read_text() == "b\n" and (legacy / "README.md").exists()
+
+
+def test_egn_run_killed_while_publishing_leaves_a_whole_set_and_the_next_run_equals_a_clean_one(clean, tmp_path,
+                                                                                              monkeypatch):
     """The team's check: SIGKILL `egn run` in the middle of its publication."""
     raw_a, clean_outputs, cache = clean
     raw, outputs, home = _raw(tmp_path / "raw", SET_B), tmp_path / "outputs", _home(tmp_path / "home")
@@ -194,13 +207,10 @@ def test_egn_run_killed_while_publishing_leaves_a_whole_set_and_the_next_run_equ
     assert _assert_whole(outputs)["run_id"] != before["run_id"]
     assert _tables(outputs) == _tables(clean_outputs)
     _assert_tidy(outputs)
-    os.environ["DAGSTER_HOME"], saved = str(home), os.environ.get("DAGSTER_HOME")
-    try:
-        with dg.DagsterInstance.get() as instance:
-            assert instance.get_run_by_id(_run_id(instance, killed.pid)).status == dg.DagsterRunStatus.FAILURE
-            assert not instance.event_log_storage.get_concurrency_info(POOL).active_run_ids
-    finally:
-        os.environ.pop("DAGSTER_HOME") if saved is None else os.environ.update(DAGSTER_HOME=saved)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_run_by_id(_run_id(instance, killed.pid)).status == dg.DagsterRunStatus.FAILURE
+        assert not instance.event_log_storage.get_concurrency_info(POOL).active_run_ids
 
 
 def _run_id(instance: dg.DagsterInstance, pid: int) -> str:
