@@ -38,7 +38,10 @@ class Holder:
     def describe(self) -> str:
         """In French, for the person waiting: « l'exécution 1a2b3c4d (processus 123), depuis 14:02:10 »."""
         local = datetime.fromisoformat(self.since).astimezone().strftime("%d/%m/%Y %H:%M:%S")
-        who = f"l'exécution {self.run_id[:8]} (processus {self.pid})" if self.run_id else f"le processus {self.pid}"
+        if self.run_id:
+            who = f"l'exécution {self.run_id[:8]}" + (f" (processus {self.pid})" if self.pid else "")
+        else:
+            who = f"le processus {self.pid}"
         return f"{who}, depuis le {local}"
 
 

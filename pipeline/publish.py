@@ -93,7 +93,7 @@ def publish(outputs: Path, run_id: str, write: Callable[[Path], None], wait_seco
         folder.mkdir()
         try:
             write(folder)
-            manifest = Manifest(run_id, now.isoformat(timespec="seconds"), _describe(folder))
+            manifest = Manifest(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), _describe(folder))
             (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             _sync(folder)
             _swap(outputs, folder)
