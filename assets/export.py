@@ -2,6 +2,8 @@
 DuckDB copy, the report, the workbook — appears in the outputs folder
 together, or none does (pipeline/publish.py), with `manifest.json` last."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -41,7 +43,7 @@ def publication(context: dg.AssetExecutionContext, outputs_folder: OutputsFolder
     # `egn run` can tell and free the pool (assets/runs.py).
     context.instance.add_run_tags(context.run.run_id, process_tags())
 
-    def write(folder):
+    def write(folder: Path) -> None:
         written = write_tables(folder, {name: tables[name] for name in COLUMNS})
         write_duckdb(folder / DUCKDB_FILE, written)
         (folder / REPORT_FILE).parent.mkdir()
