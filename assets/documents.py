@@ -8,6 +8,7 @@ import os
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from enum import Enum, auto
 from multiprocessing import get_context
 from pathlib import Path
@@ -63,14 +64,17 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
         todo.append((key, path, content_hash(path)))
     started = time.perf_counter()
     read: list[tuple[str, str, DocumentResult, Origin]] = []
-    for key, path, sha256, result, origin in _read(todo, cache, raw_folder.root, classifier.warm_up_in_background):
-        result.source_file = raw_folder.relative(path)
-        read.append((key, sha256, result, origin))
-        progress.document(len(read), len(todo), result, reused=origin is not Origin.NEW)
-        if result.status != "ok":
-            context.log.warning(f"{result.source_file} : {result.status} – {result.message}")
-        if len(read) % PROGRESS_EVERY == 0 or len(read) == len(todo):
-            context.log.info(f"{len(read)}/{len(todo)} fichiers lus ou repris du cache.")
+    # Closed on any exit: a run stopped here (SIGTERM, Ctrl-C) terminates the
+    # extraction processes now, not when the generator is collected.
+    with closing(_read(todo, cache, raw_folder.root, classifier.warm_up_in_background)) as results:
+        for key, path, sha256, result, origin in results:
+            result.source_file = raw_folder.relative(path)
+            read.append((key, sha256, result, origin))
+            progress.document(len(read), len(todo), result, reused=origin is not Origin.NEW)
+            if result.status != "ok":
+                context.log.warning(f"{result.source_file} : {result.status} – {result.message}")
+            if len(read) % PROGRESS_EVERY == 0 or len(read) == len(todo):
+                context.log.info(f"{len(read)}/{len(todo)} fichiers lus ou repris du cache.")
     reading = time.perf_counter() - started
     # In one batch: the model is loaded by then, and spaCy is fastest on large batches.
     unclassified = [result for _, _, result, origin in read if origin is not Origin.CLASSIFIED]
@@ -121,18 +125,27 @@ def _read(todo, cache, root: Path, while_workers_parse):
     # Largest files first, so that no process is left with a long file at the end.
     pending.sort(key=lambda entry: -entry[1].stat().st_size)
     workers = min(_workers(), len(pending))
-    if workers <= 1:
-        results = (process_file(path, root) for _, path, _ in pending)
-    else:
-        while_workers_parse()
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
-        results = pool.map(process_file, [path for _, path, _ in pending], [root] * len(pending))
+    pool = None
     try:
+        if workers <= 1:
+            results = (process_file(path, root) for _, path, _ in pending)
+        else:
+            while_workers_parse()
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
+            results = pool.map(process_file, [path for _, path, _ in pending], [root] * len(pending))
         for (key, path, sha256), result in zip(pending, results):
             cache.put(EXTRACTION, sha256, result)
             yield key, path, sha256, result, Origin.NEW
+    except BaseException:
+        if pool is not None:
+            # Stopped (SIGTERM, Ctrl-C), even while the processes start, or
+            # failed: the files being parsed are not waited for (up to their
+            # deadline each). No public way before Python 3.14's terminate_workers().
+            for process in list(pool._processes.values()):
+                process.terminate()
+        raise
     finally:
-        if workers > 1:
+        if pool is not None:
             pool.shutdown(cancel_futures=True)
 
 

@@ -1,13 +1,19 @@
-"""Publication: the contract's CSV files and a DuckDB copy, written atomically."""
+"""Publication: every output of a run — the contract's CSV files, their
+DuckDB copy, the report, the workbook — appears in the outputs folder
+together, or none does (pipeline/publish.py), with `manifest.json` last."""
 
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from assets.publication import fingerprints
-from assets.resources import OutputsFolder
+from assets.resources import OutputsFolder, Progress
+from assets.runs import POOL, process_tags
+from assets.synthesis import REPORT_FILE, WORKBOOK_FILE
 from pipeline.contract import COLUMNS
 from pipeline.export import write_duckdb, write_tables
+from pipeline.locks import Holder
+from pipeline.publish import MANIFEST, publish
 
 DUCKDB_FILE = "egn.duckdb"
 
@@ -16,45 +22,46 @@ DUCKDB_FILE = "egn.duckdb"
     group_name="agregats",
     kinds={"csv", "duckdb"},
     automation_condition=dg.AutomationCondition.eager(),
-    # One writer at a time: DuckDB holds a single-writer lock and the CSV
-    # files must not interleave (see dagster.yaml: pool limit 1).
-    pool="egn_outputs",
+    # One publication at a time, visible as such in the UI (dagster.yaml:
+    # pool limit 1); the lock taken by `publish` guarantees it whatever the
+    # instance, and the kernel frees it when a process dies.
+    pool=POOL,
     owners=["team:donnees-egn"],
+    ins={name: dg.AssetIn(name) for name in COLUMNS} | {"report": dg.AssetIn("synthesis_report"),
+                                                        "workbook": dg.AssetIn("synthesis_workbook")},
     description=(
-        "Écrit les fichiers CSV du contrat dans le dossier de sortie (et la base DuckDB egn.duckdb "
-        "qui contient les mêmes tables). Chaque fichier est remplacé d'un bloc : un lecteur voit "
-        "l'ancienne version complète ou la nouvelle, jamais un fichier à moitié écrit."
+        "Publie d'un bloc tous les fichiers de sortie : les CSV du contrat, la base DuckDB egn.duckdb "
+        "(les mêmes tables), le rapport et le classeur, puis manifest.json (exécution, heure, empreinte "
+        "SHA-256 de chaque fichier). Un lecteur voit la publication précédente complète ou la nouvelle "
+        "complète, jamais un mélange, même si l'exécution est interrompue."
     ),
 )
-def contract_files(
-    outputs_folder: OutputsFolder,
-    documents: pd.DataFrame,
-    participants: pd.DataFrame,
-    items: pd.DataFrame,
-    actions: pd.DataFrame,
-    quarantine: pd.DataFrame,
-    theme_summary: pd.DataFrame,
-    category_summary: pd.DataFrame,
-    department_theme_matrix: pd.DataFrame,
-    actors_summary: pd.DataFrame,
-    participants_summary: pd.DataFrame,
-    recurring_statements: pd.DataFrame,
-) -> dg.MaterializeResult:
-    frames = dict(
-        documents=documents, participants=participants, items=items, actions=actions,
-        quarantine=quarantine, theme_summary=theme_summary, category_summary=category_summary,
-        department_theme_matrix=department_theme_matrix, actors_summary=actors_summary,
-        participants_summary=participants_summary, recurring_statements=recurring_statements,
-    )
-    written = write_tables(outputs_folder.root, {name: frames[name] for name in COLUMNS})
-    database = outputs_folder.root / DUCKDB_FILE
-    write_duckdb(database, written)
-    listing = "\n".join(f"- `{path.name}` : {len(frames[name])} lignes" for name, path in written.items())
-    return dg.MaterializeResult(
-        metadata={
-            "dossier": dg.MetadataValue.path(str(outputs_folder.root)),
-            "base DuckDB": dg.MetadataValue.path(str(database)),
-            "fichiers": dg.MetadataValue.md(listing),
-            **fingerprints([*written.values(), database]),
-        }
-    )
+def publication(context: dg.AssetExecutionContext, outputs_folder: OutputsFolder, progress: Progress,
+                report: str, workbook: bytes,
+                **tables: pd.DataFrame) -> dg.MaterializeResult:
+    # Where this run's process lives: if it is killed while it holds the pool,
+    # `egn run` can tell and free the pool (assets/runs.py).
+    context.instance.add_run_tags(context.run.run_id, process_tags())
+
+    def write(folder: Path) -> None:
+        written = write_tables(folder, {name: tables[name] for name in COLUMNS})
+        write_duckdb(folder / DUCKDB_FILE, written)
+        (folder / REPORT_FILE).parent.mkdir()
+        (folder / REPORT_FILE).write_text(report, encoding="utf-8")
+        (folder / WORKBOOK_FILE).write_bytes(workbook)
+
+    def waiting(holder: Holder | None) -> None:
+        who = holder.describe() if holder else "une autre exécution"
+        message = (f"Les sorties sont en cours de publication par {who} ; attente de sa fin "
+                   f"(au plus {outputs_folder.wait_seconds} s).")
+        context.log.warning(message)
+        progress.say(message)
+
+    manifest = publish(outputs_folder.root, context.run.run_id, write, outputs_folder.wait_seconds, waiting)
+    listing = "\n".join(f"- `{f.path}` : {f.bytes} octets, SHA-256 `{f.sha256[:12]}…`" for f in manifest.files)
+    return dg.MaterializeResult(metadata={
+        "dossier": dg.MetadataValue.path(str(outputs_folder.root)),
+        "manifeste": dg.MetadataValue.path(str(outputs_folder.root / MANIFEST)),
+        "fichiers": dg.MetadataValue.md(listing),
+        "publiée le": manifest.published_at,
+    })

@@ -2,11 +2,11 @@
 
 `corpus` records, as its data version, the identity of the files it is made
 of and of the code that reads them (`pipeline.cache.corpus_version`, with
-this package's sources). Each asset that writes into the outputs folder
-records the SHA-256 of the files it wrote. Nothing needs redoing when the
-latest `corpus` has the current version, every publishing asset was
-materialised after it, and their files are still on disk as written: that
-is how `egn run` answers a rerun over unchanged files in a few seconds.
+this package's sources). Nothing needs redoing when the latest `corpus` has
+the current version, the latest `publication` came after it, and the
+outputs folder is still that publication, file for file: its manifest
+names that run and every file matches its SHA-256. That is how `egn run`
+answers a rerun over unchanged files in a few seconds.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.cache import corpus_version, source_digest
-from pipeline.intake import content_hash
+from pipeline.publish import verified_manifest
 
-PUBLISHING = ("contract_files", "synthesis_report", "synthesis_workbook")
 DATA_VERSION_TAG = "dagster/data_version"  # where Dagster keeps a materialisation's DataVersion
-FINGERPRINTS = "empreintes des fichiers écrits"
 _ASSETS_CODE = source_digest(Path(__file__).parent, ["."])
 
 
@@ -30,29 +28,17 @@ def current_version(contents: dict[str, str], raw_root: Path) -> str:
     return corpus_version(contents, f"{_ASSETS_CODE}\0{raw_root}")
 
 
-def fingerprints(paths: list[Path]) -> dict:
-    """Metadata of a publishing asset: what it wrote, by path."""
-    return {FINGERPRINTS: dg.MetadataValue.json({str(path): content_hash(path) for path in paths})}
-
-
-def is_published(instance: dg.DagsterInstance, version: str) -> bool:
+def is_published(instance: dg.DagsterInstance, version: str, outputs: Path) -> bool:
     corpus = _latest(instance, "corpus")
     if corpus is None or corpus.asset_materialization.tags.get(DATA_VERSION_TAG) != version:
         return False
-    for name in PUBLISHING:
-        record = _latest(instance, name)
-        if record is None or record.storage_id < corpus.storage_id:
-            return False
-        entry = record.asset_materialization.metadata.get(FINGERPRINTS)
-        if entry is None or not _unchanged(entry.value):
-            return False
-    return True
+    publication = _latest(instance, "publication")
+    if publication is None or publication.storage_id < corpus.storage_id:
+        return False
+    manifest = verified_manifest(outputs)
+    return manifest is not None and manifest.run_id == publication.run_id
 
 
 def _latest(instance: dg.DagsterInstance, name: str) -> dg.EventLogRecord | None:
     records = instance.fetch_materializations(dg.AssetKey(name), limit=1).records
     return records[0] if records else None
-
-
-def _unchanged(written: dict[str, str]) -> bool:
-    return all(Path(path).is_file() and content_hash(Path(path)) == digest for path, digest in written.items())

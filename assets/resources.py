@@ -70,13 +70,17 @@ class RawFolder(dg.ConfigurableResource):
 
 
 class OutputsFolder(dg.ConfigurableResource):
-    """The folder the contract's CSV files are written to."""
+    """The folder the contract's files are published to (see pipeline/publish.py:
+    a link to the current complete set), and how long a publication waits
+    for another run's publication to finish before giving up."""
 
     path: str
+    wait_seconds: int = 600
 
     @property
     def root(self) -> Path:
-        return Path(self.path).resolve()
+        """The link itself, not the version folder it points to now."""
+        return Path(os.path.abspath(self.path))
 
 
 class Progress(dg.ConfigurableResource):
@@ -90,6 +94,10 @@ class Progress(dg.ConfigurableResource):
         detail = result.reason or f"{len(result.items)} énoncés"
         timing = "inchangé" if reused else f"{result.seconds:.1f} s"
         print(f"[{index}/{total}] {result.status:<8} {result.source_file} ({detail}, {timing})", flush=True)
+
+    def say(self, text: str) -> None:
+        if self.echo:
+            print(text, flush=True)
 
 
 class ResultStore(dg.ConfigurableResource):
@@ -152,11 +160,11 @@ class ClassifierResource(dg.ConfigurableResource):
 
 
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
-              echo: bool = False) -> dict:
+              echo: bool = False, wait_seconds: int = 600) -> dict:
     """The resources of every run; folders default to the EGN_* variables."""
     return {
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
-        "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir()),
+        "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir(), wait_seconds=wait_seconds),
         "result_store": ResultStore(path=cache_dir or default_cache_dir()),
         "progress": Progress(echo=echo),
         "classifier": ClassifierResource(models_dir=default_models_dir()),

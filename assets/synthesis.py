@@ -1,5 +1,6 @@
 """The national synthesis: recurring statements, the HTML report and the
-Excel workbook analysts read."""
+Excel workbook analysts read. The report and the workbook are rendered
+here and published with every other output, as one set, by `publication`."""
 
 import os
 
@@ -7,12 +8,10 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import schema_check_spec, table_result
-from assets.publication import fingerprints
 from assets.resources import OutputsFolder, RawFolder
-from pipeline.export import write_atomic
 from pipeline.recurring import recurring_statements as group_recurring
 from pipeline.report import render_report
-from pipeline.workbook import write_workbook
+from pipeline.workbook import workbook_bytes
 
 OWNERS = ["team:donnees-egn"]
 EAGER = dg.AutomationCondition.eager()
@@ -39,9 +38,12 @@ def _ins() -> dict:
     return {**{name: dg.AssetIn(name) for name in TABLES}, "recurring": dg.AssetIn("recurring_statements")}
 
 
+REPORT_FILE = "report/index.html"
+WORKBOOK_FILE = "synthese.xlsx"
+
+
 @dg.asset(
-    group_name="rapports", kinds={"html"}, owners=OWNERS, automation_condition=EAGER,
-    ins=_ins(), deps=["contract_files"],
+    group_name="rapports", kinds={"html"}, owners=OWNERS, automation_condition=EAGER, ins=_ins(),
     description=(
         "Rapport national en français (outputs/report/index.html), autonome : chiffres clés, constats "
         "récurrents avec leurs sources, catégories par thème, carte département × thème, participants, "
@@ -49,33 +51,28 @@ def _ins() -> dict:
     ),
 )
 def synthesis_report(outputs_folder: OutputsFolder, raw_folder: RawFolder, recurring: pd.DataFrame,
-                     **tables: pd.DataFrame) -> dg.MaterializeResult:
-    folder = outputs_folder.root / "report"
+                     **tables: pd.DataFrame) -> dg.Output[str]:
+    # Links to the source files are relative to where the page is read: outputs/report/.
+    folder = (outputs_folder.root / REPORT_FILE).parent
     prefix = os.path.relpath(raw_folder.root, folder).replace(os.sep, "/") + "/"
     page = render_report(dict(tables), recurring, prefix)
-    path = folder / "index.html"
-    write_atomic(path, page)
-    return dg.MaterializeResult(metadata={
-        "rapport": dg.MetadataValue.path(str(path)),
+    return dg.Output(page, metadata={
         "taille (Ko)": round(len(page.encode()) / 1024),
         "constats les plus partagés": dg.MetadataValue.md(_top_findings(recurring)),
-        **fingerprints([path]),
     })
 
 
 @dg.asset(
-    group_name="rapports", kinds={"excel"}, owners=OWNERS, automation_condition=EAGER,
-    ins=_ins(), deps=["contract_files"],
+    group_name="rapports", kinds={"excel"}, owners=OWNERS, automation_condition=EAGER, ins=_ins(),
     description=(
         "Classeur Excel (outputs/synthese.xlsx) : une feuille de synthèse puis une feuille par table, "
-        "en-têtes figés et filtres ; aucune cellule n'est interprétée comme une formule."
+        "en-têtes figés et filtres ; aucune cellule n'est interprétée comme une formule. Les mêmes "
+        "tables donnent exactement le même fichier."
     ),
 )
-def synthesis_workbook(outputs_folder: OutputsFolder, recurring: pd.DataFrame,
-                       **tables: pd.DataFrame) -> dg.MaterializeResult:
-    path = outputs_folder.root / "synthese.xlsx"
-    write_workbook(path, dict(tables), recurring)
-    return dg.MaterializeResult(metadata={"classeur": dg.MetadataValue.path(str(path)), **fingerprints([path])})
+def synthesis_workbook(recurring: pd.DataFrame, **tables: pd.DataFrame) -> dg.Output[bytes]:
+    data = workbook_bytes(dict(tables), recurring)
+    return dg.Output(data, metadata={"taille (Ko)": round(len(data) / 1024)})
 
 
 def _top_findings(recurring: pd.DataFrame, n: int = 5) -> str:

@@ -10,15 +10,19 @@ such a text is stored as a string explicitly (data type "s", and the
 quote prefix Excel itself sets when one types a leading apostrophe), so
 no cell of this workbook is ever evaluated.
 
-The file is written like the CSV files (`pipeline.export`): built in
-memory, written to a temporary file beside the target, renamed over it.
+The same tables give the same bytes: the document properties carry the
+time the newest file was first seen (`ingested_at`), not the time of the
+run, and every part of the zip has a fixed date. A rerun on unchanged
+inputs thus publishes an identical workbook.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import zipfile
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -27,10 +31,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.aggregate import counted_ids
 from pipeline.contract import COLUMNS, LIST_SEPARATOR
-from pipeline.export import write_atomic_bytes
 from pipeline.normalize.themes import THEMES
 
 SUMMARY_SHEET = "Synthèse"
@@ -44,6 +48,10 @@ HEADER_FILL = PatternFill("solid", fgColor="000091")
 ROLE_LABELS = {"irritant": "Irritant", "point_fort": "Point fort", "besoin": "Besoin", "levier": "Levier",
                "action": "Action", "difficulte": "Difficulté"}
 TOP_RECURRING = 10
+# The date of every zip entry (the zip format's earliest), and of the
+# document when there is no file at all.
+FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+NO_DATA_DATE = datetime(2020, 1, 1)
 
 
 def cell_value(value: object) -> object:
@@ -162,10 +170,39 @@ def build_workbook(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> 
     return workbook
 
 
-def write_workbook(path: Path, tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> None:
-    """Write the workbook atomically: readers see the old file or the new one, never half of one."""
+def workbook_bytes(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame | None) -> bytes:
+    """The .xlsx file: identical bytes for identical tables."""
     if recurring is None:
         recurring = pd.DataFrame(columns=RECURRING_COLUMNS)
+    workbook = build_workbook(tables, recurring)
+    workbook.properties.created = workbook.properties.modified = _data_time(tables)
     buffer = io.BytesIO()
-    build_workbook(tables, recurring).save(buffer)
-    write_atomic_bytes(Path(path), buffer.getvalue())
+    # ExcelWriter rather than Workbook.save, which stamps "modified" with the current time.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()
+    return _with_fixed_dates(buffer.getvalue())
+
+
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame], recurring: pd.DataFrame | None) -> None:
+    Path(path).write_bytes(workbook_bytes(tables, recurring))
+
+
+def _data_time(tables: dict[str, pd.DataFrame]) -> datetime:
+    """When the newest file of the tables was first seen (naive UTC, as openpyxl stores it)."""
+    documents = tables.get("documents")
+    times = pd.to_datetime(documents["ingested_at"], utc=True, errors="coerce").dropna() if documents is not None else []
+    return times.max().to_pydatetime().replace(tzinfo=None) if len(times) else NO_DATA_DATE
+
+
+def _with_fixed_dates(data: bytes) -> bytes:
+    """The same zip with every entry dated FIXED_ZIP_DATE (zipfile stamps
+    each part with the time it was written)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=FIXED_ZIP_DATE)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(entry))
+    return out.getvalue()

@@ -138,5 +138,5 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     assert list(failed) == [("items", "schema_du_contrat")]
     assert "item_id" in failed["items", "schema_du_contrat"].metadata["exemples"].value
     materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
-    assert "items" in materialized and "contract_files" not in materialized
+    assert "items" in materialized and "publication" not in materialized
     assert not (tmp_path / "out" / "items.csv").exists()

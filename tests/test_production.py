@@ -84,7 +84,7 @@ def test_runs_and_materialisations_are_recorded_in_postgresql(postgres_url, work
     materialised = _query(postgres_url, (
         "SELECT asset_key, partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'"))
     keys = {key for key, _ in materialised}
-    assert {'["document"]', '["items"]', '["documents"]', '["contract_files"]'} <= keys
+    assert {'["document"]', '["items"]', '["documents"]', '["publication"]'} <= keys
     assert {partition for key, partition in materialised if key == '["document"]'} == set(SAMPLES)
     checks = _query(postgres_url, (
         "SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_CHECK_EVALUATION'"))

@@ -4,9 +4,11 @@ headless Chromium that must load nothing from the network)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -21,7 +23,7 @@ from pipeline.process import process_file
 from pipeline.recurring import COLUMNS as RECURRING_COLUMNS
 from pipeline.recurring import normalise, recurring_statements
 from pipeline.report import render_report
-from pipeline.workbook import RECURRING_SHEET, SUMMARY_SHEET, write_workbook
+from pipeline.workbook import RECURRING_SHEET, SUMMARY_SHEET, workbook_bytes, write_workbook
 
 ACCES = "Un égal accès au numérique pour tous"
 ENSEIGNER = "Enseigner et apprendre avec le numérique"
@@ -327,12 +329,17 @@ def test_workbook_sheets_filters_and_no_formula(small, tmp_path):
     assert summary["Fichiers rejetés"] == 1
 
 
-def test_workbook_replaces_the_old_file_atomically(small, tmp_path):
-    path = tmp_path / "egn.xlsx"
-    path.write_bytes(b"old")
-    write_workbook(path, small, recurring_statements(small["items"], small["documents"]))
-    assert openpyxl.load_workbook(path).sheetnames[0] == SUMMARY_SHEET
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["egn.xlsx"]
+def test_workbook_bytes_depend_only_on_the_tables(small):
+    """No clock in the file: the document's dates are when the newest file was
+    first seen, every zip entry has one fixed date, so equal tables give equal bytes."""
+    recurring = recurring_statements(small["items"], small["documents"])
+    first = workbook_bytes(small, recurring)
+    assert workbook_bytes({k: v.copy() for k, v in small.items()}, recurring.copy()) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    properties = openpyxl.load_workbook(io.BytesIO(first)).properties
+    newest = pd.to_datetime(small["documents"]["ingested_at"], utc=True).max().to_pydatetime().replace(tzinfo=None)
+    assert properties.created == properties.modified == newest
 
 
 # --------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev, tmp_
     # (retraining the model, group "modele", is a separate, deliberate act).
     nodes = server.graphql("{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
     keys = [node["assetKey"]["path"] for node in nodes if node["groupName"] != "modele"]
-    assert ["contract_files"] in keys and ["document"] in keys
+    assert ["publication"] in keys and ["document"] in keys
     launched = server.graphql(
         "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
         " __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
