@@ -20,6 +20,7 @@ import dagster as dg
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
 from assets.resources import resources
+from pipeline.corrections import folder_version
 from pipeline.intake import content_hash
 
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="Traiter un dossier de restitutions et écrire les CSV du contrat.")
     run.add_argument("--raw", default=None, help="dossier des fichiers reçus (défaut : $EGN_RAW_DIR ou raw/)")
     run.add_argument("--outputs", default=None, help="dossier de sortie (défaut : $EGN_OUTPUTS_DIR ou outputs/)")
+    run.add_argument("--corrections", default=None,
+                     help="dossier des corrections des analystes (défaut : $EGN_CORRECTIONS_DIR ou corrections/ "
+                          "à côté du dossier source)")
     args = parser.parse_args(argv)
 
     # Dagster's own switch: a run over a range of partitions writes one
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     # cost: if the run itself fails, its partitions are not marked failed;
     # a bad file never fails the run.
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-    chosen = resources(args.raw, args.outputs, echo=True)
+    chosen = resources(args.raw, args.outputs, echo=True, corrections_dir=args.corrections)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
         result = materialize_all(chosen, instance, quiet=True)
@@ -72,7 +76,8 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     cache = chosen["result_store"].cache
     contents = {key: content_hash(files[key]) for key in keys}
     stale = [key for key in keys if not cache.is_done(key, contents[key])]
-    if not stale and is_published(instance, current_version(contents, chosen["raw_folder"].root)):
+    corrections = folder_version(chosen["corrections_folder"].root)
+    if not stale and is_published(instance, current_version(contents, chosen["raw_folder"].root), corrections):
         return None
     # Imported here: a rerun with nothing to do does not pay for loading every asset.
     from assets.checks import ALL_CHECKS

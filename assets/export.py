@@ -38,13 +38,16 @@ def contract_files(
     department_theme_matrix: pd.DataFrame,
     actors_summary: pd.DataFrame,
     participants_summary: pd.DataFrame,
+    review_queue: pd.DataFrame,
+    corrections_applied: pd.DataFrame,
     recurring_statements: pd.DataFrame,
 ) -> dg.MaterializeResult:
     frames = dict(
         documents=documents, participants=participants, items=items, actions=actions,
         quarantine=quarantine, theme_summary=theme_summary, category_summary=category_summary,
         department_theme_matrix=department_theme_matrix, actors_summary=actors_summary,
-        participants_summary=participants_summary, recurring_statements=recurring_statements,
+        participants_summary=participants_summary, review_queue=review_queue,
+        corrections_applied=corrections_applied, recurring_statements=recurring_statements,
     )
     written = write_tables(outputs_folder.root, {name: frames[name] for name in COLUMNS})
     database = outputs_folder.root / DUCKDB_FILE

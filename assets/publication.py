@@ -7,6 +7,8 @@ records the SHA-256 of the files it wrote. Nothing needs redoing when the
 latest `corpus` has the current version, every publishing asset was
 materialised after it, and their files are still on disk as written: that
 is how `egn run` answers a rerun over unchanged files in a few seconds.
+Corrections count too: the latest `corrections_applied` must have been made
+from the corrections folder as it is.
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ def fingerprints(paths: list[Path]) -> dict:
     return {FINGERPRINTS: dg.MetadataValue.json({str(path): content_hash(path) for path in paths})}
 
 
-def is_published(instance: dg.DagsterInstance, version: str) -> bool:
+def is_published(instance: dg.DagsterInstance, version: str, corrections_version: str) -> bool:
+    """`corrections_version` is the corrections folder's (`pipeline.corrections.folder_version`),
+    which `corrections_applied` records as its data version."""
     corpus = _latest(instance, "corpus")
     if corpus is None or corpus.asset_materialization.tags.get(DATA_VERSION_TAG) != version:
+        return False
+    applied = _latest(instance, "corrections_applied")
+    if applied is None or applied.asset_materialization.tags.get(DATA_VERSION_TAG) != corrections_version:
         return False
     for name in PUBLISHING:
         record = _latest(instance, name)

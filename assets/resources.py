@@ -2,7 +2,7 @@
 
 Folders are resources, not constants, so the UI, the nightly schedule and
 `egn run` can point the same asset definitions at other folders
-(EGN_RAW_DIR, EGN_OUTPUTS_DIR), and so the raw folder can later be object
+(EGN_RAW_DIR, EGN_CORRECTIONS_DIR, EGN_OUTPUTS_DIR), and so the raw folder can later be object
 storage behind the same two methods.
 """
 
@@ -29,6 +29,11 @@ def default_raw_dir() -> str:
 
 def default_outputs_dir() -> str:
     return os.environ.get("EGN_OUTPUTS_DIR", "outputs")
+
+
+def default_corrections_dir(raw_dir: str | None = None) -> str:
+    """EGN_CORRECTIONS_DIR, or the `corrections/` folder beside the raw folder."""
+    return os.environ.get("EGN_CORRECTIONS_DIR") or str(Path(raw_dir or default_raw_dir()).parent / "corrections")
 
 
 def default_cache_dir() -> str:
@@ -60,6 +65,16 @@ class RawFolder(dg.ConfigurableResource):
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+class CorrectionsFolder(dg.ConfigurableResource):
+    """The folder analysts drop their corrections into (CSV or XLSX). Read only."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve()
 
 
 class OutputsFolder(dg.ConfigurableResource):
@@ -137,10 +152,11 @@ class ClassifierResource(dg.ConfigurableResource):
 
 
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
-              echo: bool = False) -> dict:
+              echo: bool = False, corrections_dir: str | None = None) -> dict:
     """The resources of every run; folders default to the EGN_* variables."""
     return {
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
+        "corrections_folder": CorrectionsFolder(path=corrections_dir or default_corrections_dir(raw_dir)),
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir()),
         "result_store": ResultStore(path=cache_dir or default_cache_dir()),
         "progress": Progress(echo=echo),
