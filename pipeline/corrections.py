@@ -341,15 +341,15 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
                        f"Énoncé « {correction.item_id} » introuvable, et aucun énoncé du même département, de la "
                        "même section et du même rôle n'a le même texte : correction non appliquée.")
             continue
+        base = by_id[target]
         winner, _ = winners[target]
         if winner is not correction:
             for column in columns:
                 record(correction, column, "superseded",
                        f"Remplacée par la ligne {winner.row} de « {winner.file} », qui corrige le même énoncé "
-                       "et a été modifiée plus récemment.")
+                       "et a été modifiée plus récemment.", base.get(FIELD_OF[column]))
             continue
-        current = changed.setdefault(target, dict(by_id[target]))
-        base = by_id[target]
+        current = changed.setdefault(target, dict(base))
         memory[correction.item_id] = memory[target] = ItemKey.of(
             base["departement_code"], base["section"], base["role"], base["text"])
         note = f" (énoncé {target} : même texte dans la nouvelle version du fichier)" if moved else ""

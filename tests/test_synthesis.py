@@ -21,7 +21,7 @@ from pipeline.process import process_file
 from pipeline.recurring import COLUMNS as RECURRING_COLUMNS
 from pipeline.recurring import normalise, recurring_statements
 from pipeline.report import render_report
-from pipeline.workbook import RECURRING_SHEET, SUMMARY_SHEET, write_workbook
+from pipeline.workbook import LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, write_workbook
 
 ACCES = "Un égal accès au numérique pour tous"
 ENSEIGNER = "Enseigner et apprendre avec le numérique"
@@ -305,7 +305,9 @@ def test_workbook_sheets_filters_and_no_formula(small, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "egn.xlsx"]  # no temporary file left over
 
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == [SUMMARY_SHEET, *(name for name in COLUMNS if name != RECURRING_SHEET), RECURRING_SHEET]
+    assert workbook.sheetnames == [REVIEW_SHEET, SUMMARY_SHEET,
+                                   *(name for name in COLUMNS if name not in (RECURRING_SHEET, "review_queue")),
+                                   RECURRING_SHEET, LISTS_SHEET]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
@@ -331,7 +333,7 @@ def test_workbook_replaces_the_old_file_atomically(small, tmp_path):
     path = tmp_path / "egn.xlsx"
     path.write_bytes(b"old")
     write_workbook(path, small, recurring_statements(small["items"], small["documents"]))
-    assert openpyxl.load_workbook(path).sheetnames[0] == SUMMARY_SHEET
+    assert openpyxl.load_workbook(path).sheetnames[1] == SUMMARY_SHEET
     assert sorted(p.name for p in tmp_path.iterdir()) == ["egn.xlsx"]
 
 
