@@ -27,7 +27,7 @@ from assets.automation import corrections_sensor
 from assets.cli import main as egn
 from assets.cli import materialize_all
 from assets.definitions import resources
-from assets.resources import CorrectionsFolder, default_corrections_dir
+from assets.resources import CorrectionsFolder, OutputsFolder, default_corrections_dir
 from conftest import CORPUS
 from pipeline.aggregate import MATRIX_ROLES
 from pipeline.contract import CATEGORIES, COLUMNS, THEME_CODES
@@ -278,6 +278,25 @@ def test_corrections_folder_option_and_variable(case, tmp_path, monkeypatch, cap
     assert egn(["run", "--raw", str(case["raw"]), "--outputs", str(out), "--corrections", str(case["corrections"])]) == 0
     assert _read(out / "corrections_applied.csv") == case["after"]["corrections_applied"]
     assert _read(out / "items.csv") == case["after"]["items"]
+
+
+def test_a_new_corrections_file_is_something_to_redo(case, tmp_path):
+    """`egn run` skips a run only when the files *and* the corrections are as published."""
+    folder = tmp_path / "corrections"
+    folder.mkdir()
+    chosen = {**case["chosen"], "outputs_folder": OutputsFolder(path=str(tmp_path / "out")),
+              "corrections_folder": CorrectionsFolder(path=str(folder))}
+    (tmp_path / "home").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        assert materialize_all(chosen, instance).success
+        assert materialize_all(chosen, instance) is None
+        shutil.copy(case["a"], folder / "relecture.csv")
+        again = materialize_all(chosen, instance)
+        assert again.success and "document" not in {
+            m.asset_key.to_user_string() for m in again.get_asset_materialization_events()}
+        assert materialize_all(chosen, instance) is None
+    log = _read(tmp_path / "out" / "corrections_applied.csv")
+    assert {row["correction_file"] for row in log} == {"relecture.csv"} and len(log) == 5
 
 
 def test_corrections_survive_a_rerun_and_a_re_sent_file(case):
