@@ -80,14 +80,14 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder
     ),
 )
 def corrections_sensor(context: dg.SensorEvaluationContext, corrections_folder: CorrectionsFolder) -> dg.SensorResult:
-    """The cursor holds each file's size and modification time and the
-    folder's version (`pipeline.corrections.folder_version`, which hashes the
-    files): files are hashed only when one of them changed. The time counts,
-    not only the content: among files correcting the same item, the most
-    recently modified wins. Each change is an observation of the source
-    asset `corrections` and a run of the tables; a first look at an empty
-    folder is an observation only."""
-    state = json.loads(context.cursor) if context.cursor else {"tick": 0, "files": None, "version": None}
+    """The cursor holds each file's size and modification time: files are
+    hashed (`pipeline.corrections.folder_version`, the observation's data
+    version) only when one of them changed. The time counts, not only the
+    content: among files correcting the same item, the most recently
+    modified wins. Each change is an observation of the source asset
+    `corrections` and a run of the tables; a first look at an empty folder
+    is an observation only."""
+    state = json.loads(context.cursor) if context.cursor else {"tick": 0, "files": None}
     folder = corrections_folder.root
     files = {path.relative_to(folder).as_posix(): [path.stat().st_size, path.stat().st_mtime_ns]
              for path in correction_files(folder)}
@@ -99,10 +99,10 @@ def corrections_sensor(context: dg.SensorEvaluationContext, corrections_folder: 
         metadata={"fichiers": len(files), "dossier": dg.MetadataValue.path(str(folder))},
     )
     first_look_at_nothing = state["files"] is None and not files
-    requests = [] if version == state["version"] or first_look_at_nothing else [
+    requests = [] if first_look_at_nothing else [
         dg.RunRequest(job_name=publication_job.name, run_key=f"corrections@{version}#{tick}")]
     return dg.SensorResult(run_requests=requests, asset_events=[observation],
-                           cursor=json.dumps({"tick": tick, "files": files, "version": version}, sort_keys=True))
+                           cursor=json.dumps({"tick": tick, "files": files}, sort_keys=True))
 
 
 @dg.schedule(

@@ -15,7 +15,7 @@ rows, flagged `needs_review`).
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import table_result
+from assets.metadata import schema_check_spec, table_result
 from assets.resources import CorrectionsFolder, ResultStore
 from pipeline import tables
 from pipeline.corrections import REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
@@ -53,8 +53,7 @@ corrections = dg.AssetSpec(
                         "énoncé introuvable, remplacée) et un message en français."),
     },
     deps=[corrections],
-    check_specs=[dg.AssetCheckSpec("schema_du_contrat", asset="corrections_applied", blocking=True,
-                                   description="Colonnes et codes de corrections_applied.csv conformes au contrat (pandera).")],
+    check_specs=[schema_check_spec("corrections_applied")],
     ins={"corpus": dg.AssetIn("corpus")},
     can_subset=False,
 )
@@ -80,8 +79,7 @@ def apply_analyst_corrections(context: dg.AssetExecutionContext, corpus: list[Do
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     ins={"corpus": dg.AssetIn("corpus"), "documents": dg.AssetIn("documents"),
          "corrected_items": dg.AssetIn("corrected_items"), "recurring": dg.AssetIn("recurring_statements")},
-    check_specs=[dg.AssetCheckSpec("schema_du_contrat", asset="review_queue", blocking=True,
-                                   description="Colonnes et codes de review_queue.csv conformes au contrat (pandera).")],
+    check_specs=[schema_check_spec("review_queue")],
     description=(
         "La file à vérifier : les énoncés classés non encore corrigés, du plus utile à vérifier au moins "
         "utile (score faible, deuxième catégorie proche, modèle et indices en désaccord, constat récurrent), "

@@ -188,7 +188,8 @@ while True:
     i += 1
     rows = [dict(item_id=f"{i}-{n}", document_id=str(i), departement_code="72", section="diagnostic",
                  theme="acces", theme_raw="", role="irritant", text="x" * 200, category=None, categories=[],
-                 category_score=None, page=None, table_index=0, row_index=n) for n in range(20000)]
+                 category_score=None, page=None, table_index=0, row_index=n, category_source="model",
+                 needs_review=False) for n in range(20000)]
     write_tables(out, {"items": pd.DataFrame(rows)})
     print(i, flush=True)
 """
