@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     # tables) only to free it, 2.5 s after a national run.
     gc.freeze()
     if result is None:
-        print(f"Rien à refaire : aucun fichier n'a changé depuis la dernière publication. "
+        print(f"Rien à refaire : ni les fichiers ni les corrections n'ont changé depuis la dernière publication. "
               f"Résultats dans {chosen['outputs_folder'].root}")
         return 0
     if not result.success:

@@ -18,7 +18,7 @@ import pandas as pd
 from assets.metadata import schema_check_spec, table_result
 from assets.resources import CorrectionsFolder, ResultStore
 from pipeline import tables
-from pipeline.corrections import REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
+from pipeline.corrections import FIELD_LABELS, REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
 from pipeline.model import DocumentResult
 from pipeline.review import review_queue as rank_for_review
 
@@ -96,7 +96,7 @@ def review_queue(corpus: list[DocumentResult], documents: pd.DataFrame, correcte
                 description="Avertit quand des corrections sont refusées (code inconnu, énoncé introuvable).")
 def corrections_refusees(corrections_applied: pd.DataFrame) -> dg.AssetCheckResult:
     refused = corrections_applied[corrections_applied["status"].isin(REFUSED_STATUSES)]
-    lines = [f"- `{row.correction_file}` ligne {row.row} ({row.field}) : {row.message}"
+    lines = [f"- `{row.correction_file}` ligne {row.row} ({FIELD_LABELS[row.field][1]}) : {row.message}"
              for row in refused.itertuples()]
     return dg.AssetCheckResult(
         passed=refused.empty, severity=dg.AssetCheckSeverity.WARN,

@@ -60,8 +60,9 @@ CHOICE_SEPARATOR = " — "
 ANALYST_SCORE = 1.0
 # The queue's columns that locate an item, for re-attachment after a re-sent file.
 CONTEXT_COLUMNS = ("departement_code", "section", "role", "text")
-FIELD_LABELS = {"category": "catégorie", "categories": "catégories", "theme": "thème", "role": "rôle",
-                EXCLUDE: "exclusion"}
+# Each field in the messages: as a heading, and with its article.
+FIELD_LABELS = {"category": ("Catégorie", "la catégorie"), "categories": ("Catégories", "les catégories"),
+                "theme": ("Thème", "le thème"), "role": ("Rôle", "le rôle"), EXCLUDE: ("Exclusion", "l'exclusion")}
 
 
 @dataclass(frozen=True)
@@ -361,8 +362,8 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
                 continue  # "non": nothing to change
             if value is None:
                 record(correction, column, "unknown_code",
-                       f"Valeur « {correction.values[column]} » inconnue pour la {FIELD_LABELS[field_name]} : "
-                       "choisissez-la dans la liste (code ou « code — libellé »).", base.get(field_name))
+                       f"Valeur « {correction.values[column]} » inconnue pour {FIELD_LABELS[field_name][1]} : "
+                       "choisissez une valeur de la liste (code ou « code — libellé »).", base.get(field_name))
                 continue
             if column == EXCLUDE:
                 excluded.add(target)
@@ -373,7 +374,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
             _set(current, field_name, value, parsed)
             analyst.add(target)
             record(correction, column, "applied",
-                   f"{FIELD_LABELS[field_name].capitalize()} : « {_shown(field_name, old)} » → "
+                   f"{FIELD_LABELS[field_name][0]} : « {_shown(field_name, old)} » → "
                    f"« {_shown(field_name, current[field_name])} »{note}.", old, current[field_name])
 
     rows = []
