@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 import openpyxl
+import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
@@ -33,7 +34,7 @@ from pipeline.aggregate import MATRIX_ROLES
 from pipeline.contract import CATEGORIES, COLUMNS, THEME_CODES
 from pipeline.corrections import CHOICE_SEPARATOR, parse_code
 from pipeline.labels import category_labels
-from pipeline.review import MIN_ERROR, Signals
+from pipeline.review import MIN_ERROR, Signals, review_queue
 from pipeline.workbook import LISTS_SHEET, REVIEW_SHEET
 
 FILES = ["sarthe-72.docx", "EGNum_Ille_et_vilaine_synthese_def.docx"]
@@ -154,6 +155,29 @@ def test_signals_of_the_classifier_raise_an_item_and_are_named():
     assert "deuxième catégorie proche" in why and "« Formation »" in why and "4 départements" in why
     assert "equipement" not in why  # labels, not codes
     assert Signals("formation", 0.99).error() < MIN_ERROR
+
+
+def test_the_classifier_signals_move_an_item_up_the_queue_when_they_are_set(case):
+    """The published tables, read back, ranked again once the classifier fills its three signals."""
+    before = case["before"]
+    items = pd.DataFrame(before["items"], dtype=object).replace({"": None})
+    items["category_score"] = items["category_score"].map(lambda v: None if v is None else float(v))
+    documents = pd.DataFrame(before["documents"], dtype=object).replace({"": None})
+    documents["is_current"] = documents["is_current"].map({"true": True, "false": False})
+    recurring = pd.DataFrame(before["recurring_statements"], columns=COLUMNS["recurring_statements"], dtype=object)
+    recurring["item_ids"] = recurring["item_ids"].str.split(" | ", regex=False)
+    recurring["n_departements"] = recurring["n_departements"].astype(int)
+    last = before["review_queue"][-1]
+    model = _other(last["category"], CATEGORIES)
+    signals = pd.DataFrame([{"item_id": last["item_id"], "category_margin": 0.0, "model_category": model,
+                             "cue_category": last["category"]}])
+    empty = signals.iloc[0:0]
+    assert review_queue(items, empty, documents, recurring)["item_id"].tolist() == [
+        row["item_id"] for row in before["review_queue"]]
+    queue = review_queue(items, signals, documents, recurring)
+    moved = queue[queue["item_id"] == last["item_id"]].iloc[0]
+    assert moved["rank"] < len(queue) / 2
+    assert "deuxième catégorie proche" in moved["why"] and f"« {category_labels()[model]} »" in moved["why"]
 
 
 def test_workbook_review_sheet_offers_the_codes_with_their_labels(case):
