@@ -319,7 +319,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
                     "status": status, "message": message})
 
     # Resolve each row's item; for one item the latest row wins.
-    winners: dict[str, tuple[CorrectionRow, bool]] = {}
+    winners: dict[str, CorrectionRow] = {}
     ordered = sorted(read.rows, key=lambda c: (c.modified, c.file, c.row))
     resolved: list[tuple[CorrectionRow, str | None, bool]] = []
     for correction in ordered:
@@ -329,7 +329,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
             target, moved = (by_key.get(key), True) if key else (None, False)
         resolved.append((correction, target, moved))
         if target:
-            winners[target] = (correction, moved)
+            winners[target] = correction
 
     changed: dict[str, dict] = {}
     excluded: set[str] = set()
@@ -343,7 +343,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
                        "même section et du même rôle n'a le même texte : correction non appliquée.")
             continue
         base = by_id[target]
-        winner, _ = winners[target]
+        winner = winners[target]
         if winner is not correction:
             for column in columns:
                 record(correction, column, "superseded",
