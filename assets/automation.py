@@ -1,5 +1,6 @@
-"""What runs without anyone clicking: a sensor on the raw folder, a nightly
-refresh, and declarative automation for the tables downstream."""
+"""What runs without anyone clicking: sensors on the raw folder and on the
+corrections folder, a nightly refresh, and declarative automation for the
+tables downstream."""
 
 import json
 
@@ -7,7 +8,9 @@ import dagster as dg
 
 from assets.jobs import PIPELINE, documents_job, publication_job, restitutions_job
 from assets.partitions import FILES, partition_range_tags
-from assets.resources import RawFolder
+from assets.publication import DATA_VERSION_TAG
+from assets.resources import CorrectionsFolder, RawFolder
+from pipeline.corrections import correction_files, folder_version
 from pipeline.intake import content_hash
 
 
@@ -64,6 +67,42 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder
         state = {"tick": state["tick"], "files": files}
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests,
                            cursor=json.dumps(state, sort_keys=True))
+
+
+@dg.sensor(
+    name="nouvelles_corrections",
+    jobs=[publication_job],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Surveille le dossier des corrections : un fichier ajouté, enregistré ou supprimé met à jour les "
+        "tables, agrégats, rapport et classeur (sans relire ni reclasser aucun document)."
+    ),
+)
+def corrections_sensor(context: dg.SensorEvaluationContext, corrections_folder: CorrectionsFolder) -> dg.SensorResult:
+    """The cursor holds each file's size and modification time: files are
+    hashed (`pipeline.corrections.folder_version`, the observation's data
+    version) only when one of them changed. The time counts, not only the
+    content: among files correcting the same item, the most recently
+    modified wins. Each change is an observation of the source asset
+    `corrections` and a run of the tables; a first look at an empty folder
+    is an observation only."""
+    state = json.loads(context.cursor) if context.cursor else {"tick": 0, "files": None}
+    folder = corrections_folder.root
+    files = {path.relative_to(folder).as_posix(): [path.stat().st_size, path.stat().st_mtime_ns]
+             for path in correction_files(folder)}
+    if files == state["files"]:
+        return dg.SensorResult(cursor=context.cursor)
+    version, tick = folder_version(folder), state["tick"] + 1
+    observation = dg.AssetObservation(
+        asset_key="corrections", tags={DATA_VERSION_TAG: version},
+        metadata={"fichiers": len(files), "dossier": dg.MetadataValue.path(str(folder))},
+    )
+    first_look_at_nothing = state["files"] is None and not files
+    requests = [] if first_look_at_nothing else [
+        dg.RunRequest(job_name=publication_job.name, run_key=f"corrections@{version}#{tick}")]
+    return dg.SensorResult(run_requests=requests, asset_events=[observation],
+                           cursor=json.dumps({"tick": tick, "files": files}, sort_keys=True))
 
 
 @dg.schedule(

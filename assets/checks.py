@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets import aggregates, tables
+from assets.corrections import corrections_refusees
 from pipeline.aggregate import counted
 from pipeline.contract import THEME_CODES
 from pipeline.normalize.themes import THEMES
@@ -68,4 +69,4 @@ def part_de_fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckRes
 
 
 ALL_CHECKS = [themes_des_enonces, identifiants_uniques, nombres_de_participants,
-              departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine]
+              departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine, corrections_refusees]

@@ -37,6 +37,7 @@ from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
 from assets.resources import default_cache_dir, resources
 from assets.runs import fail_dead_runs, outputs_holders, process_tags
+from pipeline.corrections import folder_version
 from pipeline.intake import content_hash
 from pipeline.locks import Holder, LockBusy, exclusive
 
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--outputs", default=None, help="dossier de sortie (défaut : $EGN_OUTPUTS_DIR ou outputs/)")
     run.add_argument("--attente", type=int, default=600, metavar="SECONDES",
                      help="attente maximale quand une autre exécution publie les sorties (défaut : 600)")
+    run.add_argument("--corrections", default=None,
+                     help="dossier des corrections des analystes (défaut : $EGN_CORRECTIONS_DIR ou corrections/ "
+                          "à côté du dossier source)")
     model = commands.add_parser("modele", help="Voir ou changer la version du modèle de classement en service.")
     model.add_argument("--revenir", action="store_true", help="retirer la dernière mise en service (retour à la précédente)")
     args = parser.parse_args(argv)
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     home = os.environ.get("DAGSTER_HOME")
     log_path = Path(home or default_cache_dir()) / LOG_FILE
-    chosen = resources(args.raw, args.outputs, echo=True, wait_seconds=args.attente)
+    chosen = resources(args.raw, args.outputs, echo=True, wait_seconds=args.attente, corrections_dir=args.corrections)
     try:
         result = _run(chosen, home, args.attente, log_path)
     except (Exception, KeyboardInterrupt) as error:  # every failure ends as one sentence and an exit code
@@ -98,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()
     outputs = chosen["outputs_folder"].root
     if result is None:
-        print(f"Rien à refaire : aucun fichier n'a changé depuis la dernière publication. Résultats dans {outputs}")
+        print(f"Rien à refaire : ni les fichiers ni les corrections n'ont changé depuis la dernière publication. "
+              f"Résultats dans {outputs}")
         return 0
     documents = result.asset_value("documents")
     counts = documents["status"].value_counts().to_dict()
@@ -249,7 +254,8 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     contents = {key: content_hash(files[key]) for key in keys}
     stale = [key for key in keys if not cache.is_done(key, contents[key])]
     version = current_version(contents, chosen["raw_folder"].root)
-    if not stale and is_published(instance, version, chosen["outputs_folder"].root):
+    corrections = folder_version(chosen["corrections_folder"].root)
+    if not stale and is_published(instance, version, chosen["outputs_folder"].root, corrections):
         return None
     # Imported here: a rerun with nothing to do does not pay for loading every asset.
     from assets.checks import ALL_CHECKS

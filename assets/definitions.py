@@ -7,20 +7,21 @@ location loads in a couple of seconds.
 
 import dagster as dg
 
-from assets import aggregates, documents, export, model, synthesis, tables
-from assets.automation import automation_sensor, nightly_refresh, raw_folder_sensor
+from assets import aggregates, corrections, documents, export, model, synthesis, tables
+from assets.automation import automation_sensor, corrections_sensor, nightly_refresh, raw_folder_sensor
 from assets.checks import ALL_CHECKS
 from assets.jobs import documents_job, publication_job, restitutions_job, retraining_job
 from assets.resources import resources
 
-ALL_ASSETS = dg.load_assets_from_modules([documents, tables, aggregates, synthesis, export, model])
+ALL_ASSETS = [*dg.load_assets_from_modules([documents, tables, corrections, aggregates, synthesis, export, model]),
+              corrections.corrections]
 
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
     jobs=[documents_job, publication_job, restitutions_job, retraining_job],
-    sensors=[raw_folder_sensor, automation_sensor],
+    sensors=[raw_folder_sensor, corrections_sensor, automation_sensor],
     schedules=[nightly_refresh],
     resources=resources(),
     # One process per run: the spaCy model loads once per run, not once per step.

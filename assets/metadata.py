@@ -44,17 +44,18 @@ def schema_check_result(name: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
         SCHEMAS[name].validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases.head(20)
-        return dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, metadata={
+        return dg.AssetCheckResult(asset_key=name, check_name=SCHEMA_CHECK, passed=False, metadata={
             "erreurs": len(errors.failure_cases),
             "exemples": dg.MetadataValue.md(cases.to_markdown(index=False)),
         })
-    return dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata={"lignes": len(frame)})
+    return dg.AssetCheckResult(asset_key=name, check_name=SCHEMA_CHECK, passed=True, metadata={"lignes": len(frame)})
 
 
-def table_result(name: str, frame: pd.DataFrame, **metadata) -> dg.MaterializeResult:
+def table_result(name: str, frame: pd.DataFrame, data_version: dg.DataVersion | None = None,
+                 **metadata) -> dg.MaterializeResult:
     """A table asset's value, the metadata analysts read in the UI, and its contract check."""
-    return dg.MaterializeResult(value=frame, metadata={**table_metadata(name, frame), **metadata},
-                                check_results=[schema_check_result(name, frame)])
+    return dg.MaterializeResult(asset_key=name, value=frame, metadata={**table_metadata(name, frame), **metadata},
+                                check_results=[schema_check_result(name, frame)], data_version=data_version)
 
 
 def markdown_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIEW_ROWS) -> str:

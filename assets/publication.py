@@ -3,8 +3,9 @@
 `corpus` records, as its data version, the identity of the files it is made
 of and of the code that reads them (`pipeline.cache.corpus_version`, with
 this package's sources). Nothing needs redoing when the latest `corpus` has
-the current version, the latest `publication` came after it, and the
-outputs folder is still that publication, file for file: its manifest
+the current version, the latest `corrections_applied` was made from the
+corrections folder as it is, the latest `publication` came after both, and
+the outputs folder is still that publication, file for file: its manifest
 names that run and every file matches its SHA-256. That is how `egn run`
 answers a rerun over unchanged files in a few seconds.
 """
@@ -28,12 +29,17 @@ def current_version(contents: dict[str, str], raw_root: Path) -> str:
     return corpus_version(contents, f"{_ASSETS_CODE}\0{raw_root}")
 
 
-def is_published(instance: dg.DagsterInstance, version: str, outputs: Path) -> bool:
+def is_published(instance: dg.DagsterInstance, version: str, outputs: Path, corrections_version: str) -> bool:
+    """`corrections_version` is the corrections folder's (`pipeline.corrections.folder_version`),
+    which `corrections_applied` records as its data version."""
     corpus = _latest(instance, "corpus")
     if corpus is None or corpus.asset_materialization.tags.get(DATA_VERSION_TAG) != version:
         return False
+    applied = _latest(instance, "corrections_applied")
+    if applied is None or applied.asset_materialization.tags.get(DATA_VERSION_TAG) != corrections_version:
+        return False
     publication = _latest(instance, "publication")
-    if publication is None or publication.storage_id < corpus.storage_id:
+    if publication is None or publication.storage_id < max(corpus.storage_id, applied.storage_id):
         return False
     manifest = verified_manifest(outputs)
     return manifest is not None and manifest.run_id == publication.run_id

@@ -2,7 +2,7 @@
 
 Folders are resources, not constants, so the UI, the nightly schedule and
 `egn run` can point the same asset definitions at other folders
-(EGN_RAW_DIR, EGN_OUTPUTS_DIR), and so the raw folder can later be object
+(EGN_RAW_DIR, EGN_CORRECTIONS_DIR, EGN_OUTPUTS_DIR), and so the raw folder can later be object
 storage behind the same two methods.
 """
 
@@ -38,6 +38,11 @@ def default_models_dir() -> str:
     return os.environ.get("EGN_MODELS_DIR", str(Path(home) / "egn-models") if home else ".egn-models")
 
 
+def default_corrections_dir(raw_dir: str | None = None) -> str:
+    """EGN_CORRECTIONS_DIR, or the `corrections/` folder beside the raw folder."""
+    return os.environ.get("EGN_CORRECTIONS_DIR") or str(Path(raw_dir or default_raw_dir()).parent / "corrections")
+
+
 def default_cache_dir() -> str:
     home = os.environ.get("DAGSTER_HOME")
     return os.environ.get("EGN_CACHE_DIR", str(Path(home) / "egn-cache") if home else ".egn-cache")
@@ -67,6 +72,16 @@ class RawFolder(dg.ConfigurableResource):
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+class CorrectionsFolder(dg.ConfigurableResource):
+    """The folder analysts drop their corrections into (CSV or XLSX). Read only."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve()
 
 
 class OutputsFolder(dg.ConfigurableResource):
@@ -160,10 +175,11 @@ class ClassifierResource(dg.ConfigurableResource):
 
 
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
-              echo: bool = False, wait_seconds: int = 600) -> dict:
+              echo: bool = False, wait_seconds: int = 600, corrections_dir: str | None = None) -> dict:
     """The resources of every run; folders default to the EGN_* variables."""
     return {
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
+        "corrections_folder": CorrectionsFolder(path=corrections_dir or default_corrections_dir(raw_dir)),
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir(), wait_seconds=wait_seconds),
         "result_store": ResultStore(path=cache_dir or default_cache_dir()),
         "progress": Progress(echo=echo),

@@ -16,7 +16,8 @@ from pipeline.workbook import workbook_bytes
 OWNERS = ["team:donnees-egn"]
 EAGER = dg.AutomationCondition.eager()
 TABLES = ["documents", "participants", "items", "actions", "quarantine", "theme_summary", "category_summary",
-          "department_theme_matrix", "actors_summary", "participants_summary"]
+          "department_theme_matrix", "actors_summary", "participants_summary", "review_queue",
+          "corrections_applied"]
 
 
 @dg.asset(
@@ -27,8 +28,9 @@ TABLES = ["documents", "participants", "items", "actions", "quarantine", "theme_
         "départements, regroupés par thème et rôle (texte représentatif exact, départements, énoncés)."
     ),
 )
-def recurring_statements(documents: pd.DataFrame, items: pd.DataFrame):
-    frame = group_recurring(items, documents)
+def recurring_statements(documents: pd.DataFrame, corrected_items: pd.DataFrame):
+    # The corrected items: the same rows as `items`, which needs this table for its review flags.
+    frame = group_recurring(corrected_items, documents)
     return table_result("recurring_statements", frame,
                         **{"constats les plus partagés": dg.MetadataValue.md(_top_findings(frame))})
 

@@ -13,6 +13,7 @@ from assets.resources import OutputsFolder, RawFolder, ResultStore
 from pipeline import tables
 from pipeline.export import previous_ingestion_times
 from pipeline.model import DocumentResult
+from pipeline.review import flag_for_review
 
 OWNERS = ["team:donnees-egn"]
 GROUP = "normalisation"
@@ -69,11 +70,12 @@ def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder):
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     description=(
         "Un énoncé par ligne (irritant, point fort, besoin, levier, action, difficulté…), avec son "
-        "thème normalisé, le libellé d'origine et sa provenance (page, tableau, ligne)."
+        "thème normalisé, le libellé d'origine et sa provenance (page, tableau, ligne), après les "
+        "corrections des analystes (category_source) ; needs_review signale les énoncés à vérifier."
     ),
 )
-def items(corpus: list[DocumentResult]):
-    return table_result("items", tables.items_table(corpus))
+def items(corrected_items: pd.DataFrame, review_queue: pd.DataFrame):
+    return table_result("items", flag_for_review(corrected_items, review_queue))
 
 
 @dg.asset(

@@ -1,4 +1,4 @@
-"""The output contract (v1): file names, columns and codes, in one place.
+"""The output contract (v1.1): file names, columns and codes, in one place.
 
 The CSV writer, the schema checks and the generated data dictionary all
 read from here, so they cannot drift apart.
@@ -9,6 +9,8 @@ from __future__ import annotations
 from pipeline.normalize.themes import THEMES, UNKNOWN
 
 LIST_SEPARATOR = " | "
+# The columns of a corrections file (and of the review queue) that set an item's field (v1.1).
+CORRECTION_FIELDS = ["category_corrected", "categories_corrected", "theme_corrected", "role_corrected"]
 
 COLUMNS: dict[str, list[str]] = {
     "documents": [
@@ -20,6 +22,7 @@ COLUMNS: dict[str, list[str]] = {
     "items": [
         "item_id", "document_id", "departement_code", "section", "theme", "theme_raw", "role", "text",
         "category", "categories", "category_score", "page", "table_index", "row_index",
+        "category_source", "needs_review",
     ],
     "actions": [
         "document_id", "departement_code", "theme", "quoi", "comment", "acteurs", "acteurs_raw",
@@ -34,6 +37,13 @@ COLUMNS: dict[str, list[str]] = {
     "actors_summary": ["actor", "n_actions", "n_departements", "themes"],
     "participants_summary": ["category", "n_departements_checked", "total_count", "n_departements_count_missing"],
     "quarantine": ["source_file", "document_id", "reason", "message", "detected_at"],
+    # Analyst review and corrections (v1.1).
+    "review_queue": [
+        "rank", "item_id", "document_id", "departement_code", "source_file", "page", "section", "theme", "role",
+        "text", "category", "categories", "category_score", "why", *CORRECTION_FIELDS, "exclude", "comment",
+    ],
+    "corrections_applied": ["correction_file", "row", "item_id", "field", "old_value", "new_value", "status",
+                            "message"],
     # Beyond contract v1 (a file added, as the contract allows): the synthesis.
     "recurring_statements": ["theme", "role", "group_id", "representative", "n_departements", "departements",
                              "item_ids"],
@@ -63,3 +73,6 @@ PARTICIPANT_CATEGORIES = [
 ACTORS = ["ministere", "rectorat", "dsden", "region", "departement", "intercommunalite", "commune",
           "cite_educative", "etat_deconcentre", "centres_sociaux", "associations", "canope", "inspe",
           "etablissements", "familles", "entreprises", "autre"]
+# Where an item's category, theme and role come from (items.category_source).
+CATEGORY_SOURCES = ["model", "analyst"]
+CORRECTION_STATUSES = ["applied", "item_not_found", "unknown_code", "superseded"]

@@ -26,6 +26,8 @@ FILE_DESCRIPTIONS = {
     "department_theme_matrix": "département × thème",
     "actors_summary": "acteurs des plans d'action",
     "participants_summary": "participants par catégorie",
+    "review_queue": "énoncés à vérifier d'abord : les plus utiles à corriger en tête",
+    "corrections_applied": "chaque correction lue dans le dossier des corrections, avec son statut",
     "recurring_statements": "constats récurrents : le même énoncé, en d'autres mots, dans plusieurs départements",
 }
 
@@ -34,7 +36,7 @@ def render() -> str:
     lines = [
         "# Dictionnaire des données",
         "",
-        "Fichiers CSV de `outputs/` (contrat v1) : UTF-8 sans BOM, séparateur virgule, guillemets RFC 4180,",
+        "Fichiers CSV de `outputs/` (contrat v1.1) : UTF-8 sans BOM, séparateur virgule, guillemets RFC 4180,",
         f"cellule vide pour « inconnu », listes jointes par `{LIST_SEPARATOR.strip()}`, dates ISO 8601,",
         "booléens `true`/`false`. Les agrégats ne comptent que la restitution en vigueur de chaque département.",
         "",

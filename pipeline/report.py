@@ -27,7 +27,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from pipeline.aggregate import counted_ids
-from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.labels import category_labels
 from pipeline.contract import COLUMNS, PARTICIPANT_CATEGORIES, TEMPORALITES
 from pipeline.normalize.themes import THEMES
 
@@ -128,12 +128,6 @@ def fr_date(iso: object) -> str:
 
 def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-@lru_cache(maxsize=1)
-def category_labels() -> dict[str, str]:
-    """French labels of the 13 categories, from the taxonomy analysts maintain."""
-    return {category.code: category.label for category in load_taxonomy()}
 
 
 @lru_cache(maxsize=1)

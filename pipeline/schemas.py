@@ -33,6 +33,14 @@ def _optional_in(allowed: list[str]):
                     error=f"vide ou parmi {allowed}")
 
 
+def _is_bool():
+    return pa.Check(lambda s: s.map(lambda v: isinstance(v, bool)), element_wise=False, error="true ou false")
+
+
+def _is_empty():
+    return pa.Check(lambda s: s.map(lambda v: v is None), element_wise=False, error="vide (à remplir par l'analyste)")
+
+
 def _count(minimum: int = 0):
     """An aggregate count (pandas int64)."""
     return pa.Column(int, pa.Check.ge(minimum), coerce=True, nullable=False)
@@ -76,6 +84,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "categories": _column([_is_code_list(contract.CATEGORIES)], nullable=False),
         "category_score": _column(), "page": _column([_optional_int(1)]),
         "table_index": _column([_optional_int(0)]), "row_index": _column([_optional_int(0)]),
+        "category_source": _column([pa.Check.isin(contract.CATEGORY_SOURCES)], nullable=False),
+        "needs_review": _column([_is_bool()], nullable=False),
     }, strict=True, ordered=True),
     "actions": pa.DataFrameSchema({
         "document_id": _column(nullable=False), "departement_code": _column(),
@@ -120,6 +130,26 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "group_id": _column(nullable=False, unique=True), "representative": _column(nullable=False),
         "n_departements": _count(2), "departements": _column(nullable=False), "item_ids": _column(nullable=False),
     }, strict=True, ordered=True),
+    "review_queue": pa.DataFrameSchema({
+        "rank": _column([_optional_int(1)], nullable=False, unique=True),
+        "item_id": _column(nullable=False, unique=True), "document_id": _column(nullable=False),
+        "departement_code": _column(), "source_file": _column(nullable=False), "page": _column([_optional_int(1)]),
+        "section": _column([pa.Check.isin(contract.SECTIONS)], nullable=False),
+        "theme": _column([pa.Check.isin(contract.THEME_CODES)], nullable=False),
+        "role": _column([pa.Check.isin(contract.CLASSIFIED_ROLES)], nullable=False),
+        "text": _column(nullable=False), "category": _column([pa.Check.isin(contract.CATEGORIES)], nullable=False),
+        "categories": _column([_is_code_list(contract.CATEGORIES)], nullable=False),
+        "category_score": _column(), "why": _column(nullable=False),
+        **{column: _column([_is_empty()]) for column in [*contract.CORRECTION_FIELDS, "exclude", "comment"]},
+    }, strict=True, ordered=True),
+    "corrections_applied": pa.DataFrameSchema({
+        "correction_file": _column(nullable=False), "row": _column([_optional_int(1)], nullable=False),
+        "item_id": _column(), "field": _column([pa.Check.isin(["category", "categories", "theme", "role", "exclude"])],
+                                              nullable=False),
+        "old_value": _column(), "new_value": _column(),
+        "status": _column([pa.Check.isin(contract.CORRECTION_STATUSES)], nullable=False),
+        "message": _column(nullable=False),
+    }, strict=True, ordered=True),
     "participants_summary": pa.DataFrameSchema({
         "category": _column([pa.Check.isin(contract.PARTICIPANT_CATEGORIES)], nullable=False),
         **{column: _count(0)
@@ -146,6 +176,29 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "categories": "toutes les catégories, la principale d'abord", "category_score": "confiance de la catégorie principale (0–1)",
         "page": "page du PDF (vide pour un DOCX)", "table_index": "rang du tableau dans le document",
         "row_index": "rang de la ligne dans le tableau",
+        "category_source": "model, ou analyst quand une correction a fixé la catégorie, le thème ou le rôle",
+        "needs_review": "true quand l'énoncé est dans la file à vérifier (review_queue.csv)",
+    },
+    "review_queue": {
+        "rank": "ordre de vérification (1 = d'abord)", "item_id": "énoncé (items.csv)",
+        "document_id": "document d'origine", "departement_code": "code INSEE du département",
+        "source_file": "fichier d'origine (chemin relatif au dossier source)", "page": "page du PDF (vide pour un DOCX)",
+        "section": "partie de la trame", "theme": "thème", "role": "rôle", "text": "énoncé, texte exact",
+        "category": "catégorie principale proposée", "categories": "catégories proposées, la principale d'abord",
+        "category_score": "confiance de la catégorie principale (0–1)",
+        "why": "pourquoi le vérifier : score faible, deuxième catégorie proche, modèle et indices en désaccord, constat récurrent",
+        "category_corrected": "à remplir : catégorie principale correcte (code)",
+        "categories_corrected": "à remplir : toutes les catégories correctes, séparées par « | »",
+        "theme_corrected": "à remplir : thème correct (code)", "role_corrected": "à remplir : rôle correct (code)",
+        "exclude": "à remplir : true, oui ou x pour retirer l'énoncé des tables et agrégats",
+        "comment": "à remplir : remarque libre (ignorée par le pipeline)",
+    },
+    "corrections_applied": {
+        "correction_file": "fichier de corrections (chemin relatif au dossier des corrections)",
+        "row": "ligne de données du fichier (1 = première après l'en-tête)", "item_id": "énoncé visé, tel qu'écrit",
+        "field": "champ corrigé : category, categories, theme, role ou exclude",
+        "old_value": "valeur avant correction", "new_value": "valeur demandée",
+        "status": "applied, item_not_found, unknown_code ou superseded", "message": "explication en français",
     },
     "actions": {
         "document_id": "document d'origine", "departement_code": "code INSEE du département",

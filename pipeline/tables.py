@@ -61,6 +61,9 @@ def item_rows(result: DocumentResult) -> list[dict]:
             "page": item.page,
             "table_index": item.table_index,
             "row_index": item.row_index,
+            # Corrections and the review queue set these (pipeline/corrections.py, pipeline/review.py).
+            "category_source": "model",
+            "needs_review": False,
         }
         for item in result.items
     ]
@@ -169,6 +172,17 @@ def documents_table(results: list[DocumentResult], ingested: dict[str, str], now
 
 def items_table(results: list[DocumentResult]) -> pd.DataFrame:
     return _frame("items", [row for r in _ordered(results) for row in item_rows(r)])
+
+
+def review_signals(results: list[DocumentResult]) -> pd.DataFrame:
+    """What the classifier knows of each classified item beyond its score, for
+    the review queue (pipeline/review.py); not a contract table."""
+    rows = [
+        {"item_id": item_id(r.document_id, item), "category_margin": item.category_margin,
+         "model_category": item.model_category, "cue_category": item.cue_category}
+        for r in _ordered(results) for item in r.items if item.category
+    ]
+    return pd.DataFrame(rows, columns=["item_id", "category_margin", "model_category", "cue_category"], dtype=object)
 
 
 def participants_table(results: list[DocumentResult]) -> pd.DataFrame:

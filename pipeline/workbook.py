@@ -31,13 +31,18 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.aggregate import counted_ids
 from pipeline.contract import COLUMNS, LIST_SEPARATOR
+from pipeline.corrections import CHOICE_SEPARATOR
+from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels
 from pipeline.normalize.themes import THEMES
 
 SUMMARY_SHEET = "Synthèse"
+REVIEW_SHEET = "À vérifier"
+LISTS_SHEET = "Listes"
 RECURRING_SHEET = "recurring_statements"
 RECURRING_COLUMNS = COLUMNS["recurring_statements"]
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -45,8 +50,6 @@ MAX_CELL_TEXT = 32767  # Excel's limit for one cell
 MIN_WIDTH, MAX_WIDTH, SAMPLE_ROWS = 8, 70, 400
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="000091")
-ROLE_LABELS = {"irritant": "Irritant", "point_fort": "Point fort", "besoin": "Besoin", "levier": "Levier",
-               "action": "Action", "difficulte": "Difficulté"}
 TOP_RECURRING = 10
 # The date of every zip entry (the zip format's earliest), and of the
 # document when there is no file at all.
@@ -99,7 +102,7 @@ def _guarded(sheet, values: list[object]) -> list[object]:
     return row
 
 
-def _write_sheet(workbook: Workbook, name: str, header: list[str], raw_rows: Iterable[Iterable[object]]) -> None:
+def _write_sheet(workbook: Workbook, name: str, header: list[str], raw_rows: Iterable[Iterable[object]]):
     """A sheet with a frozen, styled header, an autofilter over the whole
     table and widths from its first rows, all set before the rows are
     streamed: write-only mode keeps time and memory proportional to the data."""
@@ -120,6 +123,7 @@ def _write_sheet(workbook: Workbook, name: str, header: list[str], raw_rows: Ite
     sheet.append(titles)
     for values in rows:
         sheet.append(_guarded(sheet, values))
+    return sheet
 
 
 def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> list[list[object]]:
@@ -155,18 +159,81 @@ def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> li
     return rows
 
 
+def choice(code: str, label: str) -> str:
+    """A drop-down entry, which `pipeline.corrections.parse_code` reads back as its code."""
+    return f"{code}{CHOICE_SEPARATOR}{label}"
+
+
+def _choice_lists() -> dict[str, list[str]]:
+    """The drop-down lists of the review sheet's correction columns, by column."""
+    categories = [choice(code, label) for code, label in category_labels().items()]
+    return {
+        "category_corrected": categories,
+        "categories_corrected": categories,
+        "theme_corrected": [choice(code, label) for code, label in THEME_LABELS.items()],
+        "role_corrected": [choice(code, label) for code, label in ROLE_LABELS.items()],
+        "exclude": ["oui"],
+    }
+
+
+_PROMPTS = {
+    "category_corrected": "La catégorie principale correcte.",
+    "categories_corrected": "Toutes les catégories correctes, la principale d'abord : choisissez-en une ou "
+                            "tapez plusieurs codes séparés par « | ».",
+    "theme_corrected": "Le thème correct.",
+    "role_corrected": "Le rôle correct.",
+    "exclude": "« oui » retire l'énoncé de items.csv et de tous les agrégats.",
+}
+
+
+def _review_sheet(workbook: Workbook, queue: pd.DataFrame) -> None:
+    """The « À vérifier » sheet (the review queue), whose drop-down lists are
+    on the hidden sheet « Listes » (`_lists_sheet`): an analyst fills in the *_corrected columns by
+    picking « code — libellé » entries (or typing a code) and drops the
+    workbook, or this sheet saved alone, into the corrections folder.
+    Entries outside a list only raise a warning: several categories, or a
+    code typed by hand, are valid too."""
+    columns = COLUMNS["review_queue"]
+    sheet = _write_sheet(workbook, REVIEW_SHEET, columns, queue.reindex(columns=columns).itertuples(index=False, name=None))
+    lists = _choice_lists()
+    last_row = max(len(queue), 1) + 1
+    for index, (column, values) in enumerate(lists.items(), start=1):
+        letter, target = get_column_letter(index), get_column_letter(columns.index(column) + 1)
+        validation = DataValidation(
+            type="list", formula1=f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}", allow_blank=True,
+            showInputMessage=True, promptTitle="Correction", prompt=_PROMPTS[column],
+            showErrorMessage=True, errorStyle="warning", errorTitle="Valeur hors liste",
+            error="Cette valeur n'est pas dans la liste : elle sera refusée si ce n'est pas un code du contrat.",
+        )
+        validation.add(f"{target}2:{target}{last_row}")
+        sheet.data_validations.append(validation)
+
+
+def _lists_sheet(workbook: Workbook) -> None:
+    """The drop-down lists, one column each, in the order of `_choice_lists`; hidden."""
+    lists = _choice_lists()
+    longest = max(len(values) for values in lists.values())
+    sheet = _write_sheet(workbook, LISTS_SHEET, list(lists),
+                         ([values[i] if i < len(values) else None for values in lists.values()] for i in range(longest)))
+    sheet.sheet_state = "hidden"
+
+
 def build_workbook(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> Workbook:
-    """The workbook in memory: Synthèse, the contract's tables, recurring_statements."""
+    """The workbook in memory: « À vérifier » first (so that the workbook
+    itself is a valid corrections file, whose first sheet is read), Synthèse,
+    the contract's tables, recurring_statements, and the hidden lists."""
     workbook = Workbook(write_only=True)
+    _review_sheet(workbook, tables.get("review_queue", pd.DataFrame(columns=COLUMNS["review_queue"])))
     _write_sheet(workbook, SUMMARY_SHEET, ["Rubrique", "Indicateur", "Valeur", "Précision"],
                  summary_rows(tables, recurring))
     for name, columns in COLUMNS.items():
-        if name == RECURRING_SHEET:
-            continue  # written last, from its own argument
+        if name in (RECURRING_SHEET, "review_queue"):
+            continue  # written last, from its own argument; written first, as « À vérifier »
         frame = tables.get(name, pd.DataFrame(columns=columns))
         _write_sheet(workbook, name, columns, frame.reindex(columns=columns).itertuples(index=False, name=None))
     _write_sheet(workbook, RECURRING_SHEET, RECURRING_COLUMNS,
                  recurring.reindex(columns=RECURRING_COLUMNS).itertuples(index=False, name=None))
+    _lists_sheet(workbook)
     return workbook
 
 

@@ -128,7 +128,7 @@ def test_rerun_without_change_reads_no_file_and_writes_identical_files(run):
     assert "document" not in materialized
     assert "publication" in materialized
     second = _every_file(outputs)
-    assert len([name for name in first if name.endswith(".csv")]) == 11
+    assert len([name for name in first if name.endswith(".csv")]) == len(COLUMNS)
     assert {"synthese.xlsx", "report/index.html"} <= set(first)
     assert {n: d for n, d in first.items() if n not in ("manifest.json", "egn.duckdb")} == \
         {n: d for n, d in second.items() if n not in ("manifest.json", "egn.duckdb")}

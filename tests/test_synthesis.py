@@ -23,7 +23,7 @@ from pipeline.process import process_file
 from pipeline.recurring import COLUMNS as RECURRING_COLUMNS
 from pipeline.recurring import normalise, recurring_statements
 from pipeline.report import render_report
-from pipeline.workbook import RECURRING_SHEET, SUMMARY_SHEET, workbook_bytes, write_workbook
+from pipeline.workbook import LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes, write_workbook
 
 ACCES = "Un égal accès au numérique pour tous"
 ENSEIGNER = "Enseigner et apprendre avec le numérique"
@@ -307,7 +307,9 @@ def test_workbook_sheets_filters_and_no_formula(small, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "egn.xlsx"]  # no temporary file left over
 
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == [SUMMARY_SHEET, *(name for name in COLUMNS if name != RECURRING_SHEET), RECURRING_SHEET]
+    assert workbook.sheetnames == [REVIEW_SHEET, SUMMARY_SHEET,
+                                   *(name for name in COLUMNS if name not in (RECURRING_SHEET, "review_queue")),
+                                   RECURRING_SHEET, LISTS_SHEET]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title

@@ -1,0 +1,146 @@
+"""The review queue: which classified items an analyst should check first.
+
+An analyst's time goes furthest on the items most likely to be wrong and
+whose error would move the national figures most. Each item not yet
+corrected gets:
+
+- an estimated probability that its primary category is wrong: one minus
+  `category_score` (the classifier's probability that it is right), raised
+  when the runner-up category is close (`Item.category_margin` below
+  `CLOSE_MARGIN`) and when the model alone and the taxonomy's cues alone
+  pick different categories (`Item.model_category`, `Item.cue_category`);
+- a weight: higher for an item of a recurring statement (it is counted in
+  a finding several départements share), lower for an item of a document
+  the aggregates do not count (superseded session, PDF export of a DOCX).
+
+The expected benefit of a check is their product; the queue holds the
+items whose probability of error is at least `MIN_ERROR`, the highest
+benefit first. The three classifier signals may be missing (None): the
+estimate then rests on the score alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.aggregate import counted_ids
+from pipeline.contract import COLUMNS, CORRECTION_FIELDS
+from pipeline.labels import category_labels
+
+LOW_SCORE = 0.6  # a score below this is called low in `why`
+CLOSE_MARGIN = 0.15  # a runner-up this close to the primary category raises the estimate
+CLOSE_MARGIN_WEIGHT = 0.2  # added when the margin is 0, proportionally less up to CLOSE_MARGIN
+DISAGREEMENT_WEIGHT = 0.2  # added when the model and the cues disagree
+RECURRING_WEIGHT = 0.5  # an item of a recurring statement weighs 1.5 times as much
+NOT_COUNTED_WEIGHT = 0.5  # an item outside the aggregates weighs half as much
+MIN_ERROR = 0.05  # items the estimate puts below this are left out of the queue
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the queue knows of one classified item."""
+
+    category: str
+    score: float | None
+    margin: float | None = None
+    model_category: str | None = None
+    cue_category: str | None = None
+    recurring_departements: int = 0  # départements of its recurring statement, 0 if none
+    counted: bool = True  # in a document the aggregates count
+
+    @property
+    def close_second(self) -> bool:
+        return self.margin is not None and self.margin < CLOSE_MARGIN
+
+    @property
+    def disagreement(self) -> bool:
+        return self.model_category is not None and self.cue_category is not None \
+            and self.model_category != self.cue_category
+
+    def error(self) -> float:
+        """Estimated probability that the primary category is wrong."""
+        error = 1.0 - (self.score if self.score is not None else 0.5)
+        if self.close_second:
+            error += CLOSE_MARGIN_WEIGHT * (1.0 - max(self.margin, 0.0) / CLOSE_MARGIN)
+        if self.disagreement:
+            error += DISAGREEMENT_WEIGHT
+        return min(max(error, 0.0), 1.0)
+
+    def benefit(self) -> float:
+        weight = (1.0 + RECURRING_WEIGHT if self.recurring_departements else 1.0) \
+            * (1.0 if self.counted else NOT_COUNTED_WEIGHT)
+        return self.error() * weight
+
+    def why(self) -> str:
+        """The signals behind the item's place, as a French sentence."""
+        labels = category_labels()
+        score = "inconnu" if self.score is None else _decimal(self.score)
+        parts = [f"Score de confiance {score}" + (" (faible)" if self.score is None or self.score < LOW_SCORE else "")]
+        if self.close_second:
+            parts.append(f"deuxième catégorie proche (écart {_decimal(self.margin)})")
+        if self.disagreement:
+            parts.append(f"le modèle propose « {labels.get(self.model_category, self.model_category)} », "
+                         f"les indices lexicaux « {labels.get(self.cue_category, self.cue_category)} »")
+        if self.recurring_departements:
+            parts.append(f"constat récurrent de {self.recurring_departements} départements, "
+                         "qui pèse sur les chiffres nationaux")
+        if not self.counted:
+            parts.append("document non compté dans les agrégats")
+        return " ; ".join(parts) + "."
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _recurring_departements(recurring: pd.DataFrame) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for item_ids, n in zip(recurring["item_ids"], recurring["n_departements"]):
+        for item_id in item_ids:
+            sizes[item_id] = max(sizes.get(item_id, 0), int(n))
+    return sizes
+
+
+def review_queue(items: pd.DataFrame, signals: pd.DataFrame, documents: pd.DataFrame,
+                 recurring: pd.DataFrame) -> pd.DataFrame:
+    """The queue (contract v1.1): classified items not corrected by an analyst,
+    ranked by the expected benefit of a check, with empty correction columns.
+
+    `signals` holds the classifier's margin and its model and cue categories
+    by item_id (`tables.review_signals`).
+    """
+    extra = signals.set_index("item_id").to_dict("index") if not signals.empty else {}
+    in_recurring = _recurring_departements(recurring)
+    counted = counted_ids(documents) if not documents.empty else set()
+    source_files = dict(zip(documents["document_id"], documents["source_file"]))
+    rows = []
+    for row in items.to_dict("records"):
+        if not row["category"] or row["category_source"] == "analyst":
+            continue
+        known = extra.get(row["item_id"], {})
+        item = Signals(
+            category=row["category"], score=row["category_score"], margin=known.get("category_margin"),
+            model_category=known.get("model_category"), cue_category=known.get("cue_category"),
+            recurring_departements=in_recurring.get(row["item_id"], 0), counted=row["document_id"] in counted,
+        )
+        if item.error() < MIN_ERROR:
+            continue
+        rows.append({**{column: row.get(column) for column in COLUMNS["review_queue"]},
+                     "source_file": source_files.get(row["document_id"]), "why": item.why(),
+                     **{column: None for column in [*CORRECTION_FIELDS, "exclude", "comment"]},
+                     "_benefit": item.benefit()})
+    rows.sort(key=lambda row: (-row["_benefit"], row["item_id"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return pd.DataFrame(rows, columns=COLUMNS["review_queue"], dtype=object)
+
+
+def flag_for_review(items: pd.DataFrame, queue: pd.DataFrame) -> pd.DataFrame:
+    """items.csv's `needs_review`: whether the item is in the review queue."""
+    items = items.copy()
+    queued = set(queue["item_id"])
+    items["needs_review"] = pd.Series([item_id in queued for item_id in items["item_id"]], index=items.index,
+                                      dtype=object)
+    return items
