@@ -260,7 +260,7 @@ def test_an_excluded_item_leaves_items_and_every_aggregate(case):
 
 def test_corrections_rebuild_the_tables_without_reading_any_file(case):
     materialized = {m.asset_key.to_user_string() for m in case["result"].get_asset_materialization_events()}
-    assert "document" not in materialized and {"items", "contract_files", "synthesis_workbook"} <= materialized
+    assert "document" not in materialized and {"items", "publication", "synthesis_workbook"} <= materialized
     queued = {row["item_id"] for row in case["after"]["review_queue"]}
     corrected = {row["item_id"] for row in case["after"]["items"] if row["category_source"] == "analyst"}
     assert corrected and not queued & corrected
