@@ -5,10 +5,11 @@ whose error would move the national figures most. Each item not yet
 corrected gets:
 
 - an estimated probability that its primary category is wrong: one minus
-  `category_score` (the classifier's probability that it is right), raised
-  when the runner-up category is close (`Item.category_margin` below
-  `CLOSE_MARGIN`) and when the model alone and the taxonomy's cues alone
-  pick different categories (`Item.model_category`, `Item.cue_category`);
+  `category_score`, the classifier's calibrated probability that it is
+  right. Calibration (pipeline/classify/scoring.py) already weighs a close
+  runner-up (`Item.category_margin`) and a disagreement of the model and
+  the cues (`Item.model_category`, `Item.cue_category`), as fitted on a
+  validation split; here they only explain, in `why`;
 - a weight: higher for an item of a recurring statement (it is counted in
   a finding several départements share), lower for an item of a document
   the aggregates do not count (superseded session, PDF export of a DOCX).
@@ -30,9 +31,8 @@ from pipeline.contract import COLUMNS, CORRECTION_FIELDS
 from pipeline.labels import category_labels
 
 LOW_SCORE = 0.6  # a score below this is called low in `why`
-CLOSE_MARGIN = 0.15  # a runner-up this close to the primary category raises the estimate
-CLOSE_MARGIN_WEIGHT = 0.2  # added when the margin is 0, proportionally less up to CLOSE_MARGIN
-DISAGREEMENT_WEIGHT = 0.2  # added when the model and the cues disagree
+CLOSE_MARGIN = 0.15  # a runner-up this close to the primary category is named in `why`
+UNKNOWN_SCORE = 0.5  # the score assumed for an item the classifier left unscored
 RECURRING_WEIGHT = 0.5  # an item of a recurring statement weighs 1.5 times as much
 NOT_COUNTED_WEIGHT = 0.5  # an item outside the aggregates weighs half as much
 MIN_ERROR = 0.05  # items the estimate puts below this are left out of the queue
@@ -61,12 +61,7 @@ class Signals:
 
     def error(self) -> float:
         """Estimated probability that the primary category is wrong."""
-        error = 1.0 - (self.score if self.score is not None else 0.5)
-        if self.close_second:
-            error += CLOSE_MARGIN_WEIGHT * (1.0 - max(self.margin, 0.0) / CLOSE_MARGIN)
-        if self.disagreement:
-            error += DISAGREEMENT_WEIGHT
-        return min(max(error, 0.0), 1.0)
+        return min(max(1.0 - (self.score if self.score is not None else UNKNOWN_SCORE), 0.0), 1.0)
 
     def benefit(self) -> float:
         weight = (1.0 + RECURRING_WEIGHT if self.recurring_departements else 1.0) \

@@ -15,6 +15,8 @@ from pipeline.classify.taxonomy import CATEGORIES, TaxonomyError, default_path, 
 
 # rapidfuzz ratio (0–100) from which two statements count as the same one reworded.
 NEAR_COPY = 85
+# How much lower, on average, a wrong primary category must score than a right one.
+SCORE_GAP = 0.1
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +218,15 @@ def test_no_training_statement_is_a_near_copy_of_a_blind_statement():
     similarity = process.cdist(training, blind, scorer=fuzz.ratio, workers=1)
     worst = similarity.max()
     assert worst < NEAR_COPY, training[similarity.max(axis=1).argmax()]
+
+
+def test_misclassified_statements_score_lower(classifier):
+    # What the review queue relies on: on statements the model never learnt
+    # (the blind set), the score of a wrong primary category is lower.
+    from pipeline.classify.labelled import BLIND_SET, read_jsonl
+
+    records = read_jsonl(BLIND_SET)
+    predictions = classifier.classify([r["text"] for r in records])
+    right = [p.score for p, r in zip(predictions, records) if p.category == r["categories"][0]]
+    wrong = [p.score for p, r in zip(predictions, records) if p.category != r["categories"][0]]
+    assert wrong and sum(wrong) / len(wrong) < sum(right) / len(right) - SCORE_GAP

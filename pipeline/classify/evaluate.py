@@ -35,8 +35,16 @@ from pipeline.classify.labelled import BLIND_SET, own_records, read_jsonl, truth
 from pipeline.classify.metrics import expected_calibration_error, review_precision, scores
 from pipeline.classify.scoring import Scoring
 from pipeline.classify.train import fit
+from pipeline.review import Signals
 
 THROUGHPUT_REPEAT = 4
+
+
+def review_benefit(prediction) -> float:
+    """The review queue's own ranking (pipeline/review.py), for a statement
+    that belongs to no recurring group."""
+    return Signals(prediction.category, prediction.score, prediction.margin, prediction.model_category,
+                   prediction.cue_category).benefit()
 
 
 def blind_set_hash(path: Path = BLIND_SET) -> str:
@@ -48,7 +56,7 @@ def evaluate(classifier: Classifier, records: list[dict]) -> dict:
     predictions = classifier.classify([r["text"] for r in records])
     report = scores(truths, predictions)
     report["calibration_error"] = expected_calibration_error(report["calibration"])
-    report["review_queue"] = review_precision(truths, predictions, [1 - p.score for p in predictions])
+    report["review_queue"] = review_precision(truths, predictions, [review_benefit(p) for p in predictions])
     return report
 
 
