@@ -19,6 +19,7 @@ from pipeline.intake import content_hash, sniff
 from pipeline.model import DocumentResult
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.readers.docx_reader import read_docx
+from pipeline.readers.odt_reader import read_odt
 from pipeline.readers.pdf_reader import read_pdf
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
         with _deadline(MAX_SECONDS_PER_FILE):
             kind = sniff(path)
             result.format = kind
-            layout = read_pdf(path) if kind == "pdf" else read_docx(path)
+            layout = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}[kind](path)
             result.n_pages = layout.n_pages
             restitution = parse_layout(layout)
         _judge(result, restitution)
