@@ -67,7 +67,7 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
             except ScannedPdf as scan:
                 result.n_pages = scan.n_pages
                 budget += extend(scan.n_pages * ocr.SECONDS_PER_PAGE)
-                scanned = ocr.read_scan(path)
+                scanned = ocr.read_scan(path, scan)
                 layout = scanned.layout
                 result.ocr, result.ocr_confidence = True, scanned.confidence
             result.n_pages = layout.n_pages

@@ -37,25 +37,39 @@ _DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one 
 @dataclass
 class ScanLayout:
     layout: Layout
-    confidence: float | None  # mean word confidence, 0–1; None when no word was read
+    confidence: float  # mean word confidence, 0–1
 
 
-def read_scan(path: Path, settings: ScanSettings = SETTINGS) -> ScanLayout:
-    """OCR every page of an image-only PDF. Raises RejectedFile
-    (`no_text_layer`) when Tesseract or its French model is missing."""
-    if tesseract.engine() is None:
-        raise RejectedFile("no_text_layer", tesseract.NOT_INSTALLED)
+def read_scan(path: Path, no_text: RejectedFile, settings: ScanSettings = SETTINGS) -> ScanLayout:
+    """OCR every page of an image-only PDF. Raises `no_text` (the text
+    reader's verdict) when no page holds an image or no word is read, and
+    RejectedFile (`no_text_layer`) when Tesseract or its French model is
+    missing."""
     pages, confidences = [], []
     document = pdfium.PdfDocument(str(path))
     try:
+        dpis = []
         for index in range(len(document)):
             page = document[index]
             try:
-                width_pt, height_pt = page.get_size()
-                dpi = _scan_dpi(page, width_pt)
-                gray = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_numpy()
+                dpis.append(_scan_dpi(page))
             finally:
                 page.close()
+        if not any(dpis):
+            raise no_text  # blank pages: nothing to recognise
+        if tesseract.engine() is None:
+            raise RejectedFile("no_text_layer", tesseract.NOT_INSTALLED)
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                _, height_pt = page.get_size()
+                dpi = dpis[index]
+                gray = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_numpy() if dpi else None
+            finally:
+                page.close()
+            if gray is None:  # a page without image (a blank separator) has nothing to read
+                pages.append(page_from_words(index + 1, height_pt, [], []))
+                continue
             analysis = analyse(gray, dpi, settings)
             words = tesseract.recognise(analysis.for_ocr)
             confidences.extend(word.confidence for word in words)
@@ -63,20 +77,23 @@ def read_scan(path: Path, settings: ScanSettings = SETTINGS) -> ScanLayout:
                                          analysis.grids))
     finally:
         document.close()
-    confidence = round(statistics.fmean(confidences), 3) if confidences else None
-    return ScanLayout(layout=layout_from_pages(pages), confidence=confidence)
+    if not confidences:
+        raise no_text
+    return ScanLayout(layout=layout_from_pages(pages), confidence=round(statistics.fmean(confidences), 3))
 
 
-def _scan_dpi(page, width_pt: float) -> float:
-    """The resolution of the page's largest image, the scan itself."""
+def _scan_dpi(page) -> float | None:
+    """The resolution to read a page at: its largest image's (the scan
+    itself), within MIN_DPI–MAX_DPI; None when the page has no image."""
     best_px, best_pt = 0, 0.0
     for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
         left, _, right, _ = image.get_bounds()
         px_width, _ = image.get_px_size()
         if px_width > best_px and right - left > 0:
             best_px, best_pt = px_width, right - left
-    dpi = best_px / (best_pt / POINTS_PER_INCH) if best_px else MIN_DPI
-    return min(max(dpi, MIN_DPI), MAX_DPI)
+    if not best_px:
+        return None
+    return min(max(best_px / (best_pt / POINTS_PER_INCH), MIN_DPI), MAX_DPI)
 
 
 def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: float,
