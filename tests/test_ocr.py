@@ -169,6 +169,6 @@ def test_ruling_lines_become_a_table_grid_and_boxes_are_decided_by_their_ink():
     (x0, top, x1, bottom), rows = analysis.grids[0]
     assert [len(row) for row in rows] == [3, 3]
     assert x0 == pytest.approx(150 * 72 / DPI, abs=3) and bottom == pytest.approx(540 * 72 / DPI, abs=3)
-    assert [box.checked for box in sorted(analysis.boxes, key=lambda b: b.left)] == [True, False]
+    assert [mark.glyph for mark in sorted(analysis.marks, key=lambda m: m.left)] == ["☒", "☐"]
     # The rules and the boxes are whited out of what Tesseract reads.
     assert analysis.for_ocr[420 - 1:420 + 2, 300:1400].min() > 128

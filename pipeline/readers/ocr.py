@@ -22,7 +22,8 @@ import pypdfium2.raw as pdfium_c
 from pipeline.errors import RejectedFile
 from pipeline.model import Layout
 from pipeline.readers import tesseract
-from pipeline.readers.page_image import POINTS_PER_INCH, SETTINGS, PageAnalysis, ScanSettings, analyse
+from pipeline.readers.page_image import (BULLET, POINTS_PER_INCH, SETTINGS, Mark, PageAnalysis, ScanSettings,
+                                         analyse)
 from pipeline.readers.pdf_reader import layout_from_pages, page_from_words
 
 MIN_DPI = 200.0
@@ -30,7 +31,6 @@ MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower
 # What one page costs at most, on top of the ordinary per-file deadline:
 # Tesseract takes 4–7 s for a dense 200-dpi page on a quiet core.
 SECONDS_PER_PAGE = 30.0
-CHECKED, UNCHECKED, BULLET = "☒", "☐", "•"
 _DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one en dash
 
 
@@ -98,35 +98,43 @@ def _scan_dpi(page) -> float | None:
 
 def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: float,
                    settings: ScanSettings) -> list[dict]:
-    """OCR words and decided check boxes as pdfplumber words, in points.
+    """OCR words, decided check boxes and bullets as pdfplumber words, in points.
 
     A word's top and bottom are its line's, so that words of one line stay
-    one line whatever their letters. A word's size is its line's height,
-    snapped to the page's usual height when close to it: line boxes grow
-    with ascenders and descenders, and the paragraph rebuilder takes a
-    size change for a new paragraph.
+    one line whatever their letters. Tesseract's line boxes grow and shrink
+    with accents, parentheses and descenders (a line's capital É reaches
+    into the line above), and the paragraph rebuilder reads a size change
+    or overlapping lines as a new paragraph: so a body line is given the
+    page's usual line height, centred on its box, and the usual size; only
+    a title's line (much taller) keeps its own.
     """
     scale = POINTS_PER_INCH / dpi
     usual = statistics.median([w.line_bottom - w.line_top for w in words]) if words else 0.0
 
-    def size(height: float) -> float:
-        if usual and abs(height - usual) <= settings.same_size_tolerance * usual:
-            height = usual
-        return round(height * scale, 1)
+    def word(text: str, left: float, right: float, top: float, bottom: float) -> dict:
+        if bottom - top < settings.title_height_ratio * usual:
+            middle = (top + bottom) / 2
+            top, bottom = middle - usual / 2, middle + usual / 2
+        return {"text": text, "x0": left * scale, "x1": right * scale, "top": top * scale,
+                "bottom": bottom * scale, "size": round((bottom - top) * scale, 1), "fontname": ""}
 
     texts = _cleaned_texts(words, _cell_walls(analysis, dpi), settings)
-    plumber = [
-        {"text": texts[i], "x0": w.left * scale, "x1": (w.left + w.width) * scale,
-         "top": w.line_top * scale, "bottom": w.line_bottom * scale, "size": size(w.line_bottom - w.line_top),
-         "fontname": ""}
-        for i, w in enumerate(words) if texts[i]
-    ]
-    for box in analysis.boxes:
-        plumber.append({"text": CHECKED if box.checked else UNCHECKED, "x0": box.left * scale,
-                        "x1": (box.right + 1) * scale, "top": box.top * scale,
-                        "bottom": (box.bottom + 1) * scale, "size": size(box.bottom - box.top + 1),
-                        "fontname": ""})
+    plumber = [word(texts[i], w.left, w.left + w.width, w.line_top, w.line_bottom)
+               for i, w in enumerate(words) if texts[i]]
+    plumber += [word(mark.glyph, mark.left, mark.right + 1, *_line_of(mark, words)) for mark in analysis.marks]
     return plumber
+
+
+def _line_of(mark: Mark, words: list[tesseract.OcrWord]) -> tuple[int, int]:
+    """The vertical extent of the line a mark opens: that of the nearest
+    word on its right at its height, so that the mark and its text make one
+    line (a bullet is shorter than its line, whose box holds the accents)."""
+    middle = (mark.top + mark.bottom) / 2
+    after = [w for w in words if w.line_top <= middle <= w.line_bottom and w.left > mark.right]
+    if not after:
+        return mark.top, mark.bottom + 1
+    nearest = min(after, key=lambda w: w.left)
+    return nearest.line_top, nearest.line_bottom
 
 
 def _cell_walls(analysis: PageAnalysis, dpi: float) -> list[tuple[float, float, set[float]]]:

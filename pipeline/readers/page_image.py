@@ -1,12 +1,14 @@
 """What a scanned page image says before any character is read: its tilt,
-its tables' ruling lines, its check boxes (OpenCV).
+its tables' ruling lines, its check boxes and bullets (OpenCV).
 
-Tesseract reads characters, not layout: it reads table rules as "|" and
-check boxes as "©", "[]" or nothing, and a tilted page mixes lines. So a
-page is first deskewed, then its ruling lines are found by morphology
-(long thin runs of ink), handed to pdfplumber's own grid logic as explicit
-edges, and its check boxes decided by the ink inside each box. Rules and
-boxes are then whited out of the image Tesseract reads.
+Tesseract reads characters, not layout: it reads table rules as "|",
+check boxes as "©", "[]" or nothing, solid bullets (▶ •) as ">", "+",
+"BD" or nothing, and a tilted page mixes lines. So a page is first
+deskewed, then its ruling lines are found by morphology (long thin runs
+of ink) and handed to pdfplumber's own grid logic as explicit edges, its
+check boxes decided by the ink inside each box, its solid bullets found by
+their shape. Rules, boxes and bullets are then whited out of the image
+Tesseract reads, and the boxes and bullets come back as glyphs (marks).
 
 Sizes are in millimetres and converted at the page's resolution, so the
 same settings hold for a 150-dpi fax and a 300-dpi scan.
@@ -52,8 +54,18 @@ class ScanSettings:
     box_border_fraction: float = 0.18  # ring width, as a share of the side
     checked_ink: float = 0.10  # ink share inside the ring that makes a box checked
     filled_ink: float = 0.80  # above: a filled square (a bullet), not a box
-    # Word layout: line heights within this share of the page's median are one text size.
-    same_size_tolerance: float = 0.3
+    # Solid bullets (▶ • ■): a blob of this size, this much of its box inked
+    # (a triangle half, a disc 0.79), its core all ink (unlike "o", "e"),
+    # with nothing just left of it (unlike a heading's full stop).
+    bullet_min_mm: float = 0.8
+    bullet_max_mm: float = 3.0
+    bullet_max_aspect: float = 1.8  # longer side over shorter side
+    bullet_min_fill: float = 0.45
+    bullet_core_fill: float = 0.95  # of the middle third of the blob
+    bullet_clear_left: float = 1.5  # blob widths free of ink to its left
+    # Word layout: a line this many times the page's usual line height is a
+    # title; any other line is body text, of one size.
+    title_height_ratio: float = 1.5
     # A bullet (▶ • ◦, which Tesseract reads as ">", "»", "+", "°", "BD"…): a line's
     # first word no wider than this many line heights, then a gap this wide.
     bullet_max_width: float = 1.0
@@ -64,26 +76,30 @@ class ScanSettings:
 SETTINGS = ScanSettings()
 
 
+CHECKED, UNCHECKED, BULLET = "☒", "☐", "•"
+
+
 @dataclass(frozen=True)
-class CheckBox:
-    """A check box, in pixels of the deskewed page."""
+class Mark:
+    """A check box or a bullet, in pixels of the deskewed page, and the
+    glyph it stands for: ☒, ☐ or •."""
 
     left: int
     top: int
     right: int
     bottom: int
-    checked: bool
+    glyph: str
 
 
 @dataclass(frozen=True)
 class PageAnalysis:
-    """A deskewed page: the image Tesseract should read (rules and boxes
-    whited out), its table grids in points, its check boxes in pixels."""
+    """A deskewed page: the image Tesseract should read (rules and marks
+    whited out), its table grids in points, its marks in pixels."""
 
     for_ocr: np.ndarray
     skew_degrees: float
     grids: list[tuple[tuple[float, float, float, float], list[list]]]
-    boxes: list[CheckBox]
+    marks: list[Mark]
 
 
 def analyse(gray: np.ndarray, dpi: float, settings: ScanSettings = SETTINGS) -> PageAnalysis:
@@ -95,15 +111,16 @@ def analyse(gray: np.ndarray, dpi: float, settings: ScanSettings = SETTINGS) -> 
                                 settings.ink_contrast)
     horizontal, vertical = _rules(ink, dpi, settings)
     rules = cv2.bitwise_or(horizontal, vertical)
-    boxes = _check_boxes(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), dpi, settings)
+    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    marks = _check_boxes(text_ink, dpi, settings) + _bullets(text_ink, dpi, settings)
     scale = POINTS_PER_INCH / dpi
     edges = _edges(horizontal, "h", scale) + _edges(vertical, "v", scale)
     for_ocr = gray.copy()
     margin = settings.rule_erase_margin_px
     for_ocr[cv2.dilate(rules, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0] = 255
-    for box in boxes:
-        for_ocr[box.top - margin:box.bottom + margin + 1, box.left - margin:box.right + margin + 1] = 255
-    return PageAnalysis(for_ocr=for_ocr, skew_degrees=angle, grids=_grids(edges, settings), boxes=boxes)
+    for mark in marks:
+        for_ocr[max(mark.top - margin, 0):mark.bottom + margin + 1, max(mark.left - margin, 0):mark.right + margin + 1] = 255
+    return PageAnalysis(for_ocr=for_ocr, skew_degrees=angle, grids=_grids(edges, settings), marks=marks)
 
 
 def skew_angle(gray: np.ndarray, settings: ScanSettings = SETTINGS) -> float:
@@ -181,7 +198,7 @@ def _grids(edges: list[dict], settings: ScanSettings) -> list[tuple[tuple[float,
     return grids
 
 
-def _check_boxes(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[CheckBox]:
+def _check_boxes(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Mark]:
     """Square outlines of a check box's size, each decided by its inside's ink."""
     smallest, largest = _px(settings.box_min_mm, dpi), _px(settings.box_max_mm, dpi)
     contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -202,6 +219,30 @@ def _check_boxes(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Ch
         filling = float(inside.mean()) if inside.size else 0.0
         if filling > settings.filled_ink:
             continue
-        boxes.append(CheckBox(left=left, top=top, right=left + width - 1, bottom=top + height - 1,
-                              checked=filling >= settings.checked_ink))
+        boxes.append(Mark(left=left, top=top, right=left + width - 1, bottom=top + height - 1,
+                          glyph=CHECKED if filling >= settings.checked_ink else UNCHECKED))
     return boxes
+
+
+def _bullets(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Mark]:
+    """Solid blobs of a bullet's size and shape, first on their line."""
+    smallest, largest = _px(settings.bullet_min_mm, dpi), _px(settings.bullet_max_mm, dpi)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    bullets = []
+    for label in range(1, count):
+        left, top, width, height, area = stats[label]
+        if not (smallest <= width <= largest and smallest <= height <= largest):
+            continue
+        if max(width, height) / min(width, height) > settings.bullet_max_aspect:
+            continue
+        if area < settings.bullet_min_fill * width * height:
+            continue
+        blob = labels[top:top + height, left:left + width] == label
+        core = blob[height // 3:height - height // 3, width // 3:width - width // 3]
+        if core.size == 0 or core.mean() < settings.bullet_core_fill:
+            continue
+        clear = max(0, left - round(settings.bullet_clear_left * width))
+        if ink[top:top + height, clear:left].any():
+            continue
+        bullets.append(Mark(left=left, top=top, right=left + width - 1, bottom=top + height - 1, glyph=BULLET))
+    return bullets

@@ -5,6 +5,10 @@ grow memory linearly); only light geometry survives the page. A second,
 cheap pass over that geometry then does what needs the whole document:
 dropping running headers and footers, rebuilding paragraphs from wrapped
 lines, and stitching tables that continue on the next page.
+
+A scanned PDF (no text, only images) raises ScannedPdf; the OCR reader
+(`ocr.py`) then builds the same page geometry from the page images and
+hands it to the same passes (`page_from_words`, `layout_from_pages`).
 """
 
 from __future__ import annotations

@@ -30,13 +30,12 @@ NOT_INSTALLED = (
 
 @dataclass(frozen=True)
 class OcrWord:
-    """One recognised word, in pixels of the image it was read from."""
+    """One recognised word, in pixels of the image it was read from: its
+    horizontal extent, and the vertical extent of its line."""
 
     text: str
     left: int
-    top: int
     width: int
-    height: int
     line: tuple[int, int, int]  # Tesseract's (block, paragraph, line) numbers
     line_top: int  # the box of the whole line: a word's own box depends on
     line_bottom: int  # its letters (ascenders, x-height), the line's does not
@@ -71,7 +70,6 @@ def recognise(image) -> list[OcrWord]:
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         top, height = data["top"][i], data["height"][i]
         line_top, line_bottom = line_boxes.get(key, (top, top + height))
-        words.append(OcrWord(text=text, left=data["left"][i], top=top, width=data["width"][i], height=height,
-                             line=key, line_top=line_top, line_bottom=line_bottom,
-                             confidence=confidence / 100.0))
+        words.append(OcrWord(text=text, left=data["left"][i], width=data["width"][i], line=key,
+                             line_top=line_top, line_bottom=line_bottom, confidence=confidence / 100.0))
     return words
