@@ -43,6 +43,9 @@ class ScanSettings:
     ink_contrast: int = 25
     # Ruling lines: ink runs at least this long (letters never are), gaps this short bridged.
     min_rule_mm: float = 8.0
+    # A one-line table row is barely taller than this; a vertical run counts
+    # only where it meets a horizontal rule (a heading's "P" never does).
+    min_vertical_rule_mm: float = 4.0
     rule_gap_mm: float = 0.8
     rule_erase_margin_px: int = 2  # rules are whited out this much wider than detected
     edge_tolerance_pt: float = 3.0  # rules this close are one (pdfplumber's snap/join/intersection)
@@ -56,13 +59,15 @@ class ScanSettings:
     filled_ink: float = 0.80  # above: a filled square (a bullet), not a box
     # Solid bullets (▶ • ■): a blob of this size, this much of its box inked
     # (a triangle half, a disc 0.79), its core all ink (unlike "o", "e"),
-    # with nothing just left of it (unlike a heading's full stop).
+    # with nothing just left of it (unlike a heading's full stop) nor just
+    # below it (unlike the dot of a bold "i" or "j").
     bullet_min_mm: float = 0.8
     bullet_max_mm: float = 3.0
     bullet_max_aspect: float = 1.8  # longer side over shorter side
     bullet_min_fill: float = 0.45
     bullet_core_fill: float = 0.95  # of the middle third of the blob
     bullet_clear_left: float = 1.5  # blob widths free of ink to its left
+    bullet_clear_below: float = 1.0  # blob heights free of ink below it
     # Word layout: a line this many times the page's usual line height is a
     # title; any other line is body text, of one size.
     title_height_ratio: float = 1.5
@@ -157,14 +162,21 @@ def _px(mm: float, dpi: float) -> int:
 def _rules(ink: np.ndarray, dpi: float, settings: ScanSettings) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the horizontal and vertical ruling lines: what survives an
     opening by a long thin kernel (letters are never that long), then
-    closed over the short gaps that noise and JPEG cut in a line."""
-    length, gap = _px(settings.min_rule_mm, dpi), _px(settings.rule_gap_mm, dpi)
+    closed over the short gaps that noise and JPEG cut in a line; vertical
+    runs only where they meet a horizontal one."""
+    length, height = _px(settings.min_rule_mm, dpi), _px(settings.min_vertical_rule_mm, dpi)
+    gap = _px(settings.rule_gap_mm, dpi)
     masks = []
-    for kernel_shape, gap_shape in (((length, 1), (gap, 1)), ((1, length), (1, gap))):
+    for kernel_shape, gap_shape in (((length, 1), (gap, 1)), ((1, height), (1, gap))):
         opened = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel_shape))
         masks.append(cv2.morphologyEx(opened, cv2.MORPH_CLOSE,
                                       cv2.getStructuringElement(cv2.MORPH_RECT, gap_shape)))
-    return masks[0], masks[1]
+    horizontal, vertical = masks
+    reach = cv2.dilate(horizontal, np.ones((2 * gap + 1, 2 * gap + 1), np.uint8))
+    count, labels = cv2.connectedComponents(vertical, connectivity=8)
+    meeting = np.unique(labels[(reach > 0) & (vertical > 0)])
+    vertical = np.where(np.isin(labels, meeting[meeting > 0]), 255, 0).astype(np.uint8)
+    return horizontal, vertical
 
 
 def _edges(mask: np.ndarray, orientation: str, scale: float) -> list[dict]:
@@ -242,7 +254,8 @@ def _bullets(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Mark]:
         if core.size == 0 or core.mean() < settings.bullet_core_fill:
             continue
         clear = max(0, left - round(settings.bullet_clear_left * width))
-        if ink[top:top + height, clear:left].any():
+        below = top + height + round(settings.bullet_clear_below * height)
+        if ink[top:top + height, clear:left].any() or ink[top + height:below, left:left + width].any():
             continue
         bullets.append(Mark(left=left, top=top, right=left + width - 1, bottom=top + height - 1, glyph=BULLET))
     return bullets
