@@ -32,6 +32,7 @@ MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower
 # Tesseract takes 4–7 s for a dense 200-dpi page on a quiet core.
 SECONDS_PER_PAGE = 30.0
 _DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one en dash
+_NUMBER_RE = re.compile(r"[0-9Oo]+")  # "2O2O", or "O" after a colon: Tesseract's reading of zeros
 
 
 @dataclass
@@ -150,7 +151,8 @@ def _cell_walls(analysis: PageAnalysis, dpi: float) -> list[tuple[float, float, 
 def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, float, set[float]]],
                    settings: ScanSettings) -> list[str]:
     """Each word's text, with Tesseract's readings of bullets and dashes
-    undone ("" drops a word).
+    undone ("" drops a word), and of zeros as the letter O in a number or
+    after a colon ("Nombre de participants : O").
 
     A bullet opens a run of text: the start of a line, or of a stretch of it
     set apart by a table's cell wall or a column-wide gap (a table's
@@ -166,6 +168,10 @@ def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, floa
             texts[i] = "–"
     for members in lines.values():
         members.sort(key=lambda i: words[i].left)
+        for previous, i in zip([None, *members], members):
+            after_colon = previous is not None and words[previous].text.endswith(":")
+            if _NUMBER_RE.fullmatch(texts[i]) and (after_colon or any(ch.isdigit() for ch in texts[i])):
+                texts[i] = texts[i].replace("O", "0").replace("o", "0")
         for run in _runs(words, members, walls, settings):
             symbols = 0
             while symbols < len(run) - 1 and not any(ch.isalnum() for ch in words[run[symbols]].text):

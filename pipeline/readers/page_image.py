@@ -53,14 +53,16 @@ class ScanSettings:
     box_min_mm: float = 2.0
     box_max_mm: float = 6.5
     box_max_aspect_gap: float = 0.2  # |width/height − 1|
-    box_side_fill: float = 0.85  # share of each side of the outline that is ink ("U", "D", "n" fail)
+    box_side_fill: float = 0.85  # share of each side of the outline that is ink ("U", "n" fail)
+    # and every corner inked (a bold "B", "D" or "O" has round ones)
     box_border_fraction: float = 0.18  # ring width, as a share of the side
-    checked_ink: float = 0.10  # ink share inside the ring that makes a box checked
-    filled_ink: float = 0.80  # above: a filled square (a bullet), not a box
+    checked_ink: float = 0.10  # ink share inside the ring that makes a box checked (a bold ☒ reaches 0.6)
+    filled_ink: float = 0.90  # above: a filled square (a bullet), not a box
     # Solid bullets (▶ • ■): a blob of this size, this much of its box inked
     # (a triangle half, a disc 0.79), its core all ink (unlike "o", "e"),
-    # with nothing just left of it (unlike a heading's full stop) nor just
-    # below it (unlike the dot of a bold "i" or "j").
+    # with nothing just left of it (unlike a full stop) nor just below it
+    # (unlike the dot of a bold "i" or "j"), and no twin blob stacked on it
+    # (unlike either dot of a colon).
     bullet_min_mm: float = 0.8
     bullet_max_mm: float = 3.0
     bullet_max_aspect: float = 1.8  # longer side over shorter side
@@ -68,6 +70,7 @@ class ScanSettings:
     bullet_core_fill: float = 0.95  # of the middle third of the blob
     bullet_clear_left: float = 1.5  # blob widths free of ink to its left
     bullet_clear_below: float = 1.0  # blob heights free of ink below it
+    bullet_twin_distance: float = 3.0  # in blob heights: a colon's dots are closer
     # Word layout: a line this many times the page's usual line height is a
     # title; any other line is body text, of one size.
     title_height_ratio: float = 1.5
@@ -116,7 +119,9 @@ def analyse(gray: np.ndarray, dpi: float, settings: ScanSettings = SETTINGS) -> 
                                 settings.ink_contrast)
     horizontal, vertical = _rules(ink, dpi, settings)
     rules = cv2.bitwise_or(horizontal, vertical)
-    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    # A pixel's margin around the rules too: a box drawn against a row's
+    # rule would otherwise stay joined to it by the rule's blurred edge.
+    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.dilate(rules, np.ones((3, 3), np.uint8))))
     marks = _check_boxes(text_ink, dpi, settings) + _bullets(text_ink, dpi, settings)
     scale = POINTS_PER_INCH / dpi
     edges = _edges(horizontal, "h", scale) + _edges(vertical, "v", scale)
@@ -225,9 +230,10 @@ def _check_boxes(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Ma
         ring = max(1, round(settings.box_border_fraction * min(width, height)))
         sides = [patch[:ring, :].any(axis=0), patch[-ring:, :].any(axis=0),
                  patch[:, :ring].any(axis=1), patch[:, -ring:].any(axis=1)]
-        if min(side.mean() for side in sides) < settings.box_side_fill:
+        corners = [patch[:ring, :ring], patch[:ring, -ring:], patch[-ring:, :ring], patch[-ring:, -ring:]]
+        if min(side.mean() for side in sides) < settings.box_side_fill or not all(c.any() for c in corners):
             continue
-        inside = patch[2 * ring:-2 * ring, 2 * ring:-2 * ring]
+        inside = patch[ring:-ring, ring:-ring]
         filling = float(inside.mean()) if inside.size else 0.0
         if filling > settings.filled_ink:
             continue
@@ -240,7 +246,7 @@ def _bullets(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Mark]:
     """Solid blobs of a bullet's size and shape, first on their line."""
     smallest, largest = _px(settings.bullet_min_mm, dpi), _px(settings.bullet_max_mm, dpi)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    bullets = []
+    solid, bullets = [], []
     for label in range(1, count):
         left, top, width, height, area = stats[label]
         if not (smallest <= width <= largest and smallest <= height <= largest):
@@ -253,9 +259,16 @@ def _bullets(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Mark]:
         core = blob[height // 3:height - height // 3, width // 3:width - width // 3]
         if core.size == 0 or core.mean() < settings.bullet_core_fill:
             continue
+        blob_mark = Mark(left=left, top=top, right=left + width - 1, bottom=top + height - 1, glyph=BULLET)
+        solid.append(blob_mark)
         clear = max(0, left - round(settings.bullet_clear_left * width))
         below = top + height + round(settings.bullet_clear_below * height)
         if ink[top:top + height, clear:left].any() or ink[top + height:below, left:left + width].any():
             continue
-        bullets.append(Mark(left=left, top=top, right=left + width - 1, bottom=top + height - 1, glyph=BULLET))
-    return bullets
+        bullets.append(blob_mark)
+
+    def stacked(a: Mark, b: Mark) -> bool:
+        reach = settings.bullet_twin_distance * (a.bottom - a.top + 1)
+        return a is not b and a.left <= b.right and b.left <= a.right and abs(a.top - b.top) <= reach
+
+    return [a for a in bullets if not any(stacked(a, b) for b in solid)]
