@@ -105,9 +105,9 @@ def test_item_rows_are_complete_unique_and_classified(run):
 def test_aggregates_count_each_departement_once(run):
     _, _, outputs, _, _ = run
     matrix = _read(outputs / "department_theme_matrix.csv")
-    # Sarthe (DOCX and PDF of one session), Ille-et-Vilaine (current file), Loiret (partial).
-    assert sorted({row["departement_code"] for row in matrix}) == ["35", "45", "72"]
-    assert len(matrix) == 3 * 5
+    # Aisne (ODT), Sarthe (DOCX and PDF of one session), Ille-et-Vilaine (current file), Loiret (partial).
+    assert sorted({row["departement_code"] for row in matrix}) == ["02", "35", "45", "72"]
+    assert len(matrix) == 4 * 5
     sarthe = {row["theme"]: row for row in matrix if row["departement_code"] == "72"}
     # Counted by hand in the Sarthe document: 5 in the diagnostic, 1 in the projection.
     assert sarthe["gouvernance"]["n_irritant"] == "6"

@@ -2,7 +2,7 @@
 
 Each page is rendered at its scan's own resolution (never below
 MIN_DPI: Tesseract misreads small glyphs), analysed (deskew, ruling lines,
-check boxes: `page_image`), read by Tesseract (`tesseract`), and its words
+check boxes, bullets: `page_image`), read by Tesseract (`tesseract`), and its words
 placed in the table grids by pdf_reader's own code, in PDF points. The
 whole-document passes (running headers, wrapped lines, tables across
 pages) are then the text PDF's, so the template parser cannot tell a scan
@@ -32,6 +32,7 @@ MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower
 # Tesseract takes 4–7 s for a dense 200-dpi page on a quiet core.
 SECONDS_PER_PAGE = 30.0
 _DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one en dash
+_BULLET_LOOKALIKES = set("+>»*°·•▶►_-–—~=|")
 _NUMBER_RE = re.compile(r"[0-9Oo]+")  # "2O2O", or "O" after a colon: Tesseract's reading of zeros
 
 
@@ -156,9 +157,11 @@ def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, floa
 
     A bullet opens a run of text: the start of a line, or of a stretch of it
     set apart by a table's cell wall or a column-wide gap (a table's
-    columns share Tesseract's lines). Tesseract reads it as symbols ("+ __", ">", "°_") — the run's
-    leading words without a letter or digit — or, for "▶", as a narrow word
-    ("BD") followed by a tab-wide gap. Either way it becomes one "•".
+    columns share Tesseract's lines). The bullets the page image did not
+    show as solid marks, Tesseract reads as symbols ("+ __", ">", "°_": the
+    run's leading words made of bullet look-alikes only) or, for "▶", as a
+    narrow word ("BD") followed by a tab-wide gap. Either way it becomes
+    one "•". Quotes and brackets are text, never bullets.
     """
     texts = [w.text for w in words]
     lines: dict[tuple[int, int, int], list[int]] = {}
@@ -174,7 +177,7 @@ def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, floa
                 texts[i] = texts[i].replace("O", "0").replace("o", "0")
         for run in _runs(words, members, walls, settings):
             symbols = 0
-            while symbols < len(run) - 1 and not any(ch.isalnum() for ch in words[run[symbols]].text):
+            while symbols < len(run) - 1 and set(words[run[symbols]].text) <= _BULLET_LOOKALIKES:
                 symbols += 1
             if symbols:
                 texts[run[0]] = BULLET
