@@ -220,7 +220,7 @@ def ocr_figures(scans: list[Path], work: Path) -> dict:
         for index in range(len(document)):
             page = document[index]
             image = work / f"{scan.stem}-{index}.png"
-            page.render(scale=ocr._scan_dpi(page) / 72, grayscale=True).to_pil().save(image)
+            page.render(scale=(ocr._scan_dpi(page) or ocr.MIN_DPI) / 72, grayscale=True).to_pil().save(image)
             images.append(image)
             page.close()
         document.close()
