@@ -106,17 +106,17 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     one line whatever their letters. Tesseract's line boxes grow and shrink
     with accents, parentheses and descenders (a line's capital É reaches
     into the line above), and the paragraph rebuilder reads a size change
-    or overlapping lines as a new paragraph: so a body line is given the
-    page's usual line height, centred on its box, and the usual size; only
-    a title's line (much taller) keeps its own.
+    or overlapping lines as a new paragraph: so a body line is given a
+    share of the page's usual line height, centred on its box, as its
+    height and size; only a title's line (much taller) keeps its own.
     """
     scale = POINTS_PER_INCH / dpi
     usual = statistics.median([w.line_bottom - w.line_top for w in words]) if words else 0.0
 
     def word(text: str, left: float, right: float, top: float, bottom: float) -> dict:
         if bottom - top < settings.title_height_ratio * usual:
-            middle = (top + bottom) / 2
-            top, bottom = middle - usual / 2, middle + usual / 2
+            middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
+            top, bottom = middle - half, middle + half
         return {"text": text, "x0": left * scale, "x1": right * scale, "top": top * scale,
                 "bottom": bottom * scale, "size": round((bottom - top) * scale, 1), "fontname": ""}
 

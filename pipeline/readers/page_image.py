@@ -54,7 +54,10 @@ class ScanSettings:
     box_max_mm: float = 6.5
     box_max_aspect_gap: float = 0.2  # |width/height − 1|
     box_side_fill: float = 0.85  # share of each side of the outline that is ink ("U", "n" fail)
-    # and every corner inked (a bold "B", "D" or "O" has round ones)
+    # and every corner inked (a bold "B", "D" or "O" has round ones), from a
+    # thin stroke: just inside each side, at most this share is ink (a bold
+    # "B" has a thick stem; a ☒'s cross only passes through)
+    box_inner_strip_max: float = 0.6
     box_border_fraction: float = 0.18  # ring width, as a share of the side
     checked_ink: float = 0.10  # ink share inside the ring that makes a box checked (a bold ☒ reaches 0.6)
     filled_ink: float = 0.90  # above: a filled square (a bullet), not a box
@@ -72,8 +75,11 @@ class ScanSettings:
     bullet_clear_below: float = 1.0  # blob heights free of ink below it
     bullet_twin_distance: float = 3.0  # in blob heights: a colon's dots are closer
     # Word layout: a line this many times the page's usual line height is a
-    # title; any other line is body text, of one size.
+    # title; any other line is body text, of one size, its box this share of
+    # the usual height (Tesseract's boxes hold accents and descenders, so
+    # consecutive lines' boxes overlap in dense text).
     title_height_ratio: float = 1.5
+    body_line_share: float = 0.8
     # A bullet (▶ • ◦, which Tesseract reads as ">", "»", "+", "°", "BD"…): a line's
     # first word no wider than this many line heights, then a gap this wide.
     bullet_max_width: float = 1.0
@@ -232,6 +238,10 @@ def _check_boxes(ink: np.ndarray, dpi: float, settings: ScanSettings) -> list[Ma
                  patch[:, :ring].any(axis=1), patch[:, -ring:].any(axis=1)]
         corners = [patch[:ring, :ring], patch[:ring, -ring:], patch[-ring:, :ring], patch[-ring:, -ring:]]
         if min(side.mean() for side in sides) < settings.box_side_fill or not all(c.any() for c in corners):
+            continue
+        strips = [patch[ring:2 * ring, ring:-ring], patch[-2 * ring:-ring, ring:-ring],
+                  patch[ring:-ring, ring:2 * ring], patch[ring:-ring, -2 * ring:-ring]]
+        if max(strip.mean() if strip.size else 1.0 for strip in strips) > settings.box_inner_strip_max:
             continue
         inside = patch[ring:-ring, ring:-ring]
         filling = float(inside.mean()) if inside.size else 0.0
