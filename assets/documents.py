@@ -175,7 +175,10 @@ def _file_metadata(result: DocumentResult, origin: Origin) -> dict:
         "énoncés par rôle": ", ".join(f"{role} {n}" for role, n in sorted(roles.items())),
         "catégories": ", ".join(f"{code} {n}" for code, n in categories.most_common()),
         "relu": origin is Origin.NEW,
+        "lu par OCR": result.ocr,
     }
+    if result.ocr_confidence is not None:
+        metadata["confiance OCR"] = result.ocr_confidence
     if result.n_pages:
         metadata["pages"] = result.n_pages
     if origin is Origin.NEW:

@@ -9,6 +9,8 @@ Measures, in one run on this machine, and writes bench/results.json:
   step, per page;
 - a rerun with nothing changed, and a rerun after one file changed;
 - classification throughput and model load time;
+- OCR seconds per page of a scan, beside a bare `tesseract -l fra` on the
+  same page images (Tesseract is most of the cost; the rest is ours);
 - the floor again at the end: this shared machine's speed drifts by tens of
   percent between runs, so the two floors bound the figures in between.
 The corpus is ../shared/corpus/national/raw when present; otherwise one
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NATIONAL = ROOT.parent / "shared" / "corpus" / "national" / "raw"
 FIXTURES = ROOT / "tests" / "fixtures" / "corpus"
+SCANS = [ROOT / "tests" / "fixtures" / "generated" / "scan_sarthe-72_p3-4.pdf"]
 
 
 def build_corpus(target: Path, copies: int = 6) -> Path:
@@ -198,6 +201,42 @@ def classifier_figures(raw_texts: int = 4000) -> dict:
     return throughput(texts, repeat=max(1, raw_texts // len(texts)))
 
 
+def ocr_figures(scans: list[Path], work: Path) -> dict:
+    """Our OCR of each scan against bare Tesseract on the very page images
+    we read (rendered at the scan's resolution), one page at a time."""
+    import pypdfium2 as pdfium
+
+    from pipeline.readers import ocr
+    from pipeline.readers.pdf_reader import ScannedPdf
+    from pipeline.readers.tesseract import LANGUAGE, engine
+
+    if engine() is None:
+        return {"error": "Tesseract (fra) is not installed"}
+    bare_s = ours_s = 0.0
+    pages = 0
+    for scan in scans:
+        document = pdfium.PdfDocument(str(scan))
+        images = []
+        for index in range(len(document)):
+            page = document[index]
+            image = work / f"{scan.stem}-{index}.png"
+            page.render(scale=(ocr._scan_dpi(page) or ocr.MIN_DPI) / 72, grayscale=True).to_pil().save(image)
+            images.append(image)
+            page.close()
+        document.close()
+        started = time.perf_counter()
+        for image in images:
+            subprocess.run(["tesseract", str(image), "stdout", "-l", LANGUAGE], check=True,
+                           capture_output=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        bare_s += time.perf_counter() - started
+        started = time.perf_counter()
+        ocr.read_scan(scan, ScannedPdf(len(images)))
+        ours_s += time.perf_counter() - started
+        pages += len(images)
+    return {"pages": pages, "ocr_s_per_page": round(ours_s / pages, 2),
+            "bare_tesseract_s_per_page": round(bare_s / pages, 2), "ocr_vs_bare": round(ours_s / bare_s, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--raw", type=Path, default=NATIONAL if NATIONAL.is_dir() else None)
@@ -219,6 +258,7 @@ def main() -> None:
         changed.write_bytes(changed.read_bytes() + b"\n% modifie\n")
         report["one_file_changed"] = egn_run(copy, tmp / "two", workers=2)
         report["classifier"] = classifier_figures()
+        report["ocr"] = ocr_figures(SCANS, tmp)
         # The machine's speed drifts (shared host): the floor again, after the runs.
         report["floor_after"] = floor(copy)
     full = report["full_2_processes"]
@@ -249,6 +289,7 @@ def print_table(report: dict) -> None:
     print("ratios:", json.dumps(report["ratios"]))
     print("extraction vs floor, file by file in one process:", json.dumps(report["extraction_interleaved"]))
     print("classifier:", json.dumps(report["classifier"]))
+    print("OCR:", json.dumps(report["ocr"]))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pipeline.export import write_atomic_bytes
 from pipeline.model import DocumentResult
+from pipeline.readers import tesseract
 
 _PACKAGE = Path(__file__).parent
 _EXTRACTION_SOURCES = ["model.py", "text.py", "intake.py", "process.py", "errors.py", "readers", "parse",
@@ -34,8 +35,13 @@ _SOURCES = {"extraction": _EXTRACTION_SOURCES, "classification": _CLASSIFICATION
 
 @lru_cache(maxsize=None)
 def code_version(stage: str) -> str:
-    """A fingerprint of the files a stage's results depend on."""
-    return source_digest(_PACKAGE, _SOURCES[stage])
+    """A fingerprint of the files a stage's results depend on. Extraction
+    depends on the OCR engine too: a scan quarantined because Tesseract
+    was missing is read once it is installed."""
+    version = source_digest(_PACKAGE, _SOURCES[stage])
+    if stage == "extraction":
+        version = hashlib.sha256(f"{version} {tesseract.engine()}".encode()).hexdigest()[:12]
+    return version
 
 
 def source_digest(root: Path, names: list[str]) -> str:

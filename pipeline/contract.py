@@ -17,6 +17,8 @@ COLUMNS: dict[str, list[str]] = {
         "document_id", "source_file", "format", "status", "reason", "message", "departement_code",
         "departement", "academie", "region_academique", "session_date", "session_place",
         "session_format", "n_pages", "n_items", "is_current", "ingested_at",
+        # v1.1: read from page images by OCR, and how sure Tesseract was.
+        "ocr", "ocr_confidence",
     ],
     "participants": ["document_id", "departement_code", "category", "checked", "count", "n_etablissements"],
     "items": [

@@ -2,7 +2,7 @@
 
 Names lie (a text file called .docx, a PDF called .doc); sizes can be
 hostile (a zip whose parts inflate to gigabytes). Both are checked here,
-cheaply, so the readers only ever see a PDF or a DOCX of sane size.
+cheaply, so the readers only ever see a PDF, a DOCX or an ODT of sane size.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ _RATIO_CHECK_FROM = 1024 * 1024  # tiny parts compress wildly without harm
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _ODF_PREFIX = b"application/vnd.oasis.opendocument"
-SUPPORTED = ("pdf", "docx")
+_ODF_TEXT = (b"application/vnd.oasis.opendocument.text", b"application/vnd.oasis.opendocument.text-template")
+SUPPORTED = ("pdf", "docx", "odt")
 
 
 def content_hash(path: Path) -> str:
@@ -33,7 +34,7 @@ def content_hash(path: Path) -> str:
 
 
 def sniff(path: Path) -> str:
-    """Return "pdf" or "docx", or raise RejectedFile with the contract's reason."""
+    """Return "pdf", "docx" or "odt", or raise RejectedFile with the contract's reason."""
     size = path.stat().st_size
     if size == 0:
         raise RejectedFile("empty", "Le fichier est vide (0 octet).")
@@ -55,7 +56,8 @@ def sniff(path: Path) -> str:
     if path.suffix.lower().lstrip(".") in SUPPORTED:
         raise RejectedFile(
             "corrupt",
-            f"Le fichier porte l'extension {path.suffix} mais son contenu n'est ni un PDF ni un document Word.",
+            f"Le fichier porte l'extension {path.suffix} mais son contenu n'est ni un PDF, "
+            "ni un document Word, ni un document OpenDocument.",
         )
     raise RejectedFile("unsupported_format", _unsupported_message(path))
 
@@ -66,28 +68,35 @@ def _sniff_zip(path: Path) -> str:
             members = archive.infolist()
             names = {member.filename for member in members}
             if "word/document.xml" in names:
-                _check_inflation(members)
-                _check_no_dtd(archive, members)
+                _check_inflation(members, "Le document Word")
+                _check_no_dtd(archive, members, "Word")
                 return "docx"
-            if "mimetype" in names and archive.read("mimetype")[:64].startswith(_ODF_PREFIX):
-                raise RejectedFile(
-                    "unsupported_format",
-                    "Document OpenDocument (.odt) : enregistrez-le au format Word (.docx) ou PDF.",
-                )
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 128:
+                mimetype = archive.read("mimetype").strip()
+                if mimetype in _ODF_TEXT and "content.xml" in names:
+                    _check_inflation(members, "Le document OpenDocument")
+                    _check_no_dtd(archive, members, "LibreOffice")
+                    return "odt"
+                if mimetype.startswith(_ODF_PREFIX):
+                    raise RejectedFile(
+                        "unsupported_format",
+                        "Document OpenDocument autre qu'un texte (tableur, présentation…) : "
+                        "enregistrez la restitution au format texte (.odt, .docx) ou PDF.",
+                    )
     except zipfile.BadZipFile as exc:
-        raise RejectedFile("corrupt", f"L'archive du document Word est endommagée ({exc}).") from exc
+        raise RejectedFile("corrupt", f"L'archive du document (Word ou OpenDocument) est endommagée ({exc}).") from exc
     if path.suffix.lower() == ".docx":
         raise RejectedFile("corrupt", "Le fichier .docx ne contient pas de document Word (word/document.xml absent).")
     raise RejectedFile("unsupported_format", _unsupported_message(path))
 
 
-def _check_inflation(members: list[zipfile.ZipInfo]) -> None:
+def _check_inflation(members: list[zipfile.ZipInfo], what: str) -> None:
     """Refuse a zip bomb from its directory alone, before inflating anything."""
     total = sum(member.file_size for member in members)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise RejectedFile(
             "too_large",
-            f"Le document Word se décompresse en {total / 1e6:.0f} Mo "
+            f"{what} se décompresse en {total / 1e6:.0f} Mo "
             f"(maximum accepté : {MAX_UNCOMPRESSED_BYTES / 1e6:.0f} Mo).",
         )
     for member in members:
@@ -101,20 +110,21 @@ def _check_inflation(members: list[zipfile.ZipInfo]) -> None:
             )
 
 
-def _check_no_dtd(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
-    """Word never writes a DTD: one in an XML part can only declare entities
-    (external files, exponential expansion). Refuse it before any parser
-    sees it; a DOCTYPE must stand in the prolog, so the head is enough."""
+def _check_no_dtd(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], writer: str) -> None:
+    """Neither Word nor LibreOffice writes a DTD: one in an XML part can only
+    declare entities (external files, exponential expansion). Refuse it
+    before any parser sees it; a DOCTYPE must stand in the prolog, so the
+    head is enough."""
     for member in members:
-        if not member.filename.endswith((".xml", ".rels")):
+        if not member.filename.endswith((".xml", ".rels", ".rdf")):
             continue
         with archive.open(member) as part:
             head = part.read(4096)
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise RejectedFile(
                 "corrupt",
-                f"La partie {member.filename} du document Word déclare une DTD ou des entités XML "
-                "(jamais produites par Word) : fichier refusé par sécurité.",
+                f"La partie {member.filename} du document déclare une DTD ou des entités XML "
+                f"(jamais produites par {writer}) : fichier refusé par sécurité.",
             )
 
 
@@ -130,4 +140,4 @@ def _sniff_ole(path: Path) -> str:
 
 def _unsupported_message(path: Path) -> str:
     suffix = path.suffix or "(sans extension)"
-    return f"Format non pris en charge ({suffix}) : seuls les fichiers PDF et Word (.docx) sont lus."
+    return f"Format non pris en charge ({suffix}) : seuls les fichiers PDF, Word (.docx) et OpenDocument (.odt) sont lus."

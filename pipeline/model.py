@@ -181,6 +181,8 @@ class DocumentResult:
     n_pages: int | None = None
     restitution: Restitution | None = None
     seconds: float = 0.0
+    ocr: bool = False  # read from page images (a scan)
+    ocr_confidence: float | None = None  # mean OCR word confidence, 0–1
 
     @property
     def items(self) -> list[Item]:

@@ -18,13 +18,16 @@ from pipeline.errors import RejectedFile
 from pipeline.intake import content_hash, sniff
 from pipeline.model import DocumentResult
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
+from pipeline.readers import ocr
 from pipeline.readers.docx_reader import read_docx
-from pipeline.readers.pdf_reader import read_pdf
+from pipeline.readers.odt_reader import read_odt
+from pipeline.readers.pdf_reader import ScannedPdf, read_pdf
 
 log = logging.getLogger(__name__)
 
 # A restitution reads in seconds; a file that takes minutes is pathological
-# (or hostile) and must not hold up the run.
+# (or hostile) and must not hold up the run. A scan's OCR takes seconds per
+# page: its deadline grows by ocr.SECONDS_PER_PAGE for each page.
 MAX_SECONDS_PER_FILE = 120
 
 
@@ -54,11 +57,19 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
         return DocumentResult("", source, _suffix(path), "rejected", "corrupt",
                               f"Le fichier n'a pas pu être lu ({exc.strerror or exc}).")
     result = DocumentResult(doc_id, source, _suffix(path), "rejected", None, "")
+    budget = MAX_SECONDS_PER_FILE
     try:
-        with _deadline(MAX_SECONDS_PER_FILE):
+        with _deadline(MAX_SECONDS_PER_FILE) as extend:
             kind = sniff(path)
             result.format = kind
-            layout = read_pdf(path) if kind == "pdf" else read_docx(path)
+            try:
+                layout = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}[kind](path)
+            except ScannedPdf as scan:
+                result.n_pages = scan.n_pages
+                budget += extend(scan.n_pages * ocr.SECONDS_PER_PAGE)
+                scanned = ocr.read_scan(path, scan)
+                layout = scanned.layout
+                result.ocr, result.ocr_confidence = True, scanned.confidence
             result.n_pages = layout.n_pages
             restitution = parse_layout(layout)
         _judge(result, restitution)
@@ -66,7 +77,7 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
         result.status, result.reason, result.message = "rejected", exc.reason, exc.message
     except _Timeout:
         result.status, result.reason = "rejected", "too_large"
-        result.message = (f"La lecture du fichier a dépassé {MAX_SECONDS_PER_FILE} s : "
+        result.message = (f"La lecture du fichier a dépassé {budget:.0f} s : "
                           "document trop lourd ou malformé, fichier refusé.")
         result.restitution = None
     except Exception as exc:  # the per-file boundary: log it, quarantine the file, go on
@@ -81,18 +92,26 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
 @contextmanager
 def _deadline(seconds: float):
     """Interrupt the work on one file after `seconds` (main thread only:
-    signals cannot reach other threads; there the file just runs on)."""
+    signals cannot reach other threads; there the file just runs on).
+    Yields `extend(extra)`, which pushes the deadline back by `extra`
+    seconds (a scan, once its page count is known) and returns `extra`."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda extra: extra
         return
 
     def expire(signum, frame):
         raise _Timeout()
 
+    def extend(extra: float) -> float:
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        if remaining > 0:
+            signal.setitimer(signal.ITIMER_REAL, remaining + extra)
+        return extra
+
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield extend
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -54,7 +54,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "documents": pa.DataFrameSchema({
         "document_id": _column(nullable=False, unique=True, description="16 premiers caractères hexadécimaux du SHA-256 du fichier"),
         "source_file": _column(nullable=False, description="chemin relatif au dossier source"),
-        "format": _column(nullable=False, description="pdf, docx (ou extension du fichier refusé)"),
+        "format": _column(nullable=False, description="pdf, docx, odt (ou extension du fichier refusé)"),
         "status": _column([pa.Check.isin(contract.STATUSES)], nullable=False, description="ok, partial, rejected"),
         "reason": _column([_optional_in(contract.DOCUMENT_REASONS)], description="raison d'un statut partial/rejected"),
         "message": _column(nullable=False, description="phrase explicative en français"),
@@ -62,10 +62,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "departement": _column(), "academie": _column(), "region_academique": _column(),
         "session_date": _column(description="date ISO du premier jour de la session"),
         "session_place": _column(), "session_format": _column([_optional_in(contract.SESSION_FORMATS)]),
-        "n_pages": _column([_optional_int(1)], description="pages d'un PDF, vide pour un DOCX"),
+        "n_pages": _column([_optional_int(1)], description="pages d'un PDF, vide pour un DOCX ou un ODT"),
         "n_items": _column([_optional_int(0)], nullable=False),
         "is_current": _column(description="false quand une session plus récente du même département existe"),
         "ingested_at": _column(nullable=False, description="première lecture de ce contenu (UTC)"),
+        "ocr": _column(nullable=False, description="true quand le texte a été lu sur les images des pages (OCR)"),
+        "ocr_confidence": _column(description="confiance moyenne des mots lus par OCR (0–1), vide sans OCR"),
     }, strict=True, ordered=True),
     "participants": pa.DataFrameSchema({
         "document_id": _column(nullable=False), "departement_code": _column(),

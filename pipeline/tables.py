@@ -40,6 +40,8 @@ def document_row(result: DocumentResult, ingested_at: str) -> dict:
         "n_items": len(result.items),
         "is_current": None,  # decided across documents: see mark_current
         "ingested_at": ingested_at,
+        "ocr": result.ocr,
+        "ocr_confidence": result.ocr_confidence,
     }
 
 

@@ -24,9 +24,7 @@ from support import minimal_pdf
         ("Trame_restitution_EGN_DSDEN64.pdf", "corrupt"),  # truncated
         ("notes_atelier_EGN.docx", "corrupt"),  # plain text named .docx
         ("restitution_egn_sans_titre.pdf", "empty"),
-        ("scan_restitution_EGN_87.pdf", "no_text_layer"),
         ("Courrier_IA-DASEN_EGN_82.docx", "not_a_restitution"),
-        ("Trame_restitution_EGN_02.odt", "unsupported_format"),
         ("Trame de restitution EGN 45.docx", "missing_sections"),
     ],
 )

@@ -72,9 +72,12 @@ def test_statuses_reasons_and_quarantine(run):
     partial = documents["Trame de restitution EGN 45.docx"]
     assert (partial["status"], partial["reason"]) == ("partial", "missing_sections")
     assert documents["restitution_EGN_05_protege.pdf"]["reason"] == "encrypted"
+    odt = documents["Trame_restitution_EGN_02.odt"]
+    assert (odt["status"], odt["format"], odt["departement_code"], odt["ocr"], odt["ocr_confidence"]) == (
+        "ok", "odt", "02", "false", "")
     quarantined = {row["source_file"] for row in _read(outputs / "quarantine.csv")}
     assert quarantined == {"Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf",
-                           "Trame_restitution_EGN_02.odt", "notes_atelier_EGN.docx"}
+                           "notes_atelier_EGN.docx"}
     # The first session of Ille-et-Vilaine is superseded by the later one.
     assert documents["35_restitution_etats_generaux_numerique_v1_premiere_session.pdf"]["is_current"] == "false"
     assert documents["EGNum_Ille_et_vilaine_synthese_def.docx"]["is_current"] == "true"
@@ -102,9 +105,9 @@ def test_item_rows_are_complete_unique_and_classified(run):
 def test_aggregates_count_each_departement_once(run):
     _, _, outputs, _, _ = run
     matrix = _read(outputs / "department_theme_matrix.csv")
-    # Sarthe (DOCX and PDF of one session), Ille-et-Vilaine (current file), Loiret (partial).
-    assert sorted({row["departement_code"] for row in matrix}) == ["35", "45", "72"]
-    assert len(matrix) == 3 * 5
+    # Aisne (ODT), Sarthe (DOCX and PDF of one session), Ille-et-Vilaine (current file), Loiret (partial).
+    assert sorted({row["departement_code"] for row in matrix}) == ["02", "35", "45", "72"]
+    assert len(matrix) == 4 * 5
     sarthe = {row["theme"]: row for row in matrix if row["departement_code"] == "72"}
     # Counted by hand in the Sarthe document: 5 in the diagnostic, 1 in the projection.
     assert sarthe["gouvernance"]["n_irritant"] == "6"

@@ -28,6 +28,7 @@ RESTITUTIONS = [
     "EGNum_Bouches_du_rhone_synthese_def.docx",  # fiche followed by an annex
     "EGNum_Ille_et_vilaine_synthese_def.docx",
     "35_restitution_etats_generaux_numerique_v1_premiere_session.pdf",
+    "Trame_restitution_EGN_02.odt",  # OpenDocument: spanned cells, list depth, page breaks in styles
 ]
 
 

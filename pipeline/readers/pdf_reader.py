@@ -5,6 +5,10 @@ grow memory linearly); only light geometry survives the page. A second,
 cheap pass over that geometry then does what needs the whole document:
 dropping running headers and footers, rebuilding paragraphs from wrapped
 lines, and stitching tables that continue on the next page.
+
+A scanned PDF (no text, only images) raises ScannedPdf; the OCR reader
+(`ocr.py`) then builds the same page geometry from the page images and
+hands it to the same passes (`page_from_words`, `layout_from_pages`).
 """
 
 from __future__ import annotations
@@ -71,16 +75,30 @@ class _Page:
     last_bottom: float  # lowest content, before tables move between pages
 
 
+class ScannedPdf(RejectedFile):
+    """A PDF whose pages hold no text, only images: a scan, for OCR to read.
+    A RejectedFile still, so that a caller without OCR quarantines it."""
+
+    def __init__(self, n_pages: int) -> None:
+        super().__init__(
+            "no_text_layer",
+            "Le PDF ne contient pas de texte (document numérisé ?) : "
+            "il faut une version avec couche texte ou une reconnaissance de caractères.",
+        )
+        self.n_pages = n_pages
+
+
 def read_pdf(path: Path) -> Layout:
     pages = list(_read_pages(path))
     if not any(page.lines or page.tables for page in pages):
         if not pages:
             raise RejectedFile("empty", "Le PDF ne contient aucune page.")
-        raise RejectedFile(
-            "no_text_layer",
-            "Le PDF ne contient pas de texte (document numérisé ?) : "
-            "il faut une version avec couche texte ou une reconnaissance de caractères.",
-        )
+        raise ScannedPdf(len(pages))
+    return layout_from_pages(pages)
+
+
+def layout_from_pages(pages: list[_Page]) -> Layout:
+    """The whole-document passes, the same for text-layer and OCR pages."""
     _drop_running_lines(pages)
     right_edge = max((line.x1 for page in pages for line in page.lines), default=0.0)
     _stitch_tables(pages)
@@ -116,7 +134,8 @@ def _read_page(page) -> _Page:
     tables = []
     in_table: set[int] = set()
     for found in page.find_tables():
-        table = _read_table(found, chars, in_table, page.page_number)
+        table = _read_table(found.bbox, [row.cells for row in found.rows], chars, in_table,
+                            page.page_number, _lines)
         if table is not None:
             tables.append(table)
     outside = [c for i, c in enumerate(chars) if i not in in_table]
@@ -129,14 +148,31 @@ def _read_page(page) -> _Page:
     )
 
 
-def _read_table(found, chars, in_table: set[int], page_number: int) -> _PTable | None:
-    x0, top, x1, bottom = found.bbox
-    grid_rows = [row.cells for row in found.rows]
+def page_from_words(number: int, height: float, words: list[dict],
+                    grids: list[tuple[tuple[float, float, float, float], list[list]]]) -> _Page:
+    """A page whose words and table grids were found elsewhere (OCR of a
+    page image), in the shapes pdfplumber gives: words with x0, x1, top,
+    bottom, text, size and fontname; grids as (bbox, rows of cell bboxes)."""
+    tables = []
+    in_table: set[int] = set()
+    for bbox, grid_rows in grids:
+        table = _read_table(bbox, grid_rows, words, in_table, number, _word_lines)
+        if table is not None:
+            tables.append(table)
+    outside = [w for i, w in enumerate(words) if i not in in_table]
+    return _Page(number=number, height=height, lines=_word_lines(outside, number), tables=tables,
+                 last_bottom=max((w["bottom"] for w in words), default=0.0))
+
+
+def _read_table(bbox, grid_rows: list[list], boxes: list[dict], in_table: set[int], page_number: int,
+                to_lines) -> _PTable | None:
+    """Place characters (or OCR words) in the cells of one table grid, by their centre."""
+    x0, top, x1, bottom = bbox
     if not grid_rows:
         return None
     columns = sorted({round(c[0], 1) for row in grid_rows for c in row if c} | {round(x1, 1)})
     buckets: dict[tuple[int, int], list] = {}
-    for i, char in enumerate(chars):
+    for i, char in enumerate(boxes):
         cx = (char["x0"] + char["x1"]) / 2
         cy = (char["top"] + char["bottom"]) / 2
         if not (x0 <= cx <= x1 and top <= cy <= bottom):
@@ -153,9 +189,9 @@ def _read_table(found, chars, in_table: set[int], page_number: int) -> _PTable |
     rows = []
     for r, row in enumerate(grid_rows):
         cells = []
-        for k, bbox in enumerate(row):
-            cell = _PCell(x0=bbox[0], x1=bbox[2]) if bbox else _PCell(x0=0, x1=0)
-            cell.lines = _lines(buckets.get((r, k), []), page_number)
+        for k, cell_box in enumerate(row):
+            cell = _PCell(x0=cell_box[0], x1=cell_box[2]) if cell_box else _PCell(x0=0, x1=0)
+            cell.lines = to_lines(buckets.get((r, k), []), page_number)
             cells.append(cell)
         rows.append(cells)
     return _PTable(top=top, bottom=bottom, columns=columns, rows=rows,
@@ -166,7 +202,12 @@ def _lines(chars, page_number: int) -> list[_PLine]:
     if not chars:
         return []
     words = extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=["size", "fontname"])
-    words.sort(key=lambda w: (round(w["top"]), w["x0"]))
+    return _word_lines(words, page_number)
+
+
+def _word_lines(words: list[dict], page_number: int) -> list[_PLine]:
+    """Group words into lines by their tops, left to right."""
+    words = sorted(words, key=lambda w: (round(w["top"]), w["x0"]))
     grouped: list[list[dict]] = []
     for word in words:
         if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= _LINE_TOLERANCE:

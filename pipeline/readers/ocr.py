@@ -1,0 +1,217 @@
+"""Read an image-only PDF (a scan) into the same layout model as a text PDF.
+
+Each page is rendered at its scan's own resolution (never below
+MIN_DPI: Tesseract misreads small glyphs), analysed (deskew, ruling lines,
+check boxes, bullets: `page_image`), read by Tesseract (`tesseract`), and its words
+placed in the table grids by pdf_reader's own code, in PDF points. The
+whole-document passes (running headers, wrapped lines, tables across
+pages) are then the text PDF's, so the template parser cannot tell a scan
+from a text PDF.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from pipeline.errors import RejectedFile
+from pipeline.model import Layout
+from pipeline.readers import tesseract
+from pipeline.readers.page_image import (BULLET, POINTS_PER_INCH, SETTINGS, Mark, PageAnalysis, ScanSettings,
+                                         analyse)
+from pipeline.readers.pdf_reader import layout_from_pages, page_from_words
+
+MIN_DPI = 200.0
+MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower
+# What one page costs at most, on top of the ordinary per-file deadline:
+# Tesseract takes 4–7 s for a dense 200-dpi page on a quiet core.
+SECONDS_PER_PAGE = 30.0
+_DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one en dash
+_BULLET_LOOKALIKES = set("+>»*°·•▶►_-–—~=|")
+_NUMBER_RE = re.compile(r"[0-9Oo]+")  # "2O2O", or "O" after a colon: Tesseract's reading of zeros
+
+
+@dataclass
+class ScanLayout:
+    layout: Layout
+    confidence: float  # mean word confidence, 0–1
+
+
+def read_scan(path: Path, no_text: RejectedFile, settings: ScanSettings = SETTINGS) -> ScanLayout:
+    """OCR every page of an image-only PDF. Raises `no_text` (the text
+    reader's verdict) when no page holds an image or no word is read, and
+    RejectedFile (`no_text_layer`) when Tesseract or its French model is
+    missing."""
+    pages, confidences = [], []
+    document = pdfium.PdfDocument(str(path))
+    try:
+        dpis = []
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                dpis.append(_scan_dpi(page))
+            finally:
+                page.close()
+        if not any(dpis):
+            raise no_text  # blank pages: nothing to recognise
+        if tesseract.engine() is None:
+            raise RejectedFile("no_text_layer", tesseract.NOT_INSTALLED)
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                _, height_pt = page.get_size()
+                dpi = dpis[index]
+                gray = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_numpy() if dpi else None
+            finally:
+                page.close()
+            if gray is None:  # a page without image (a blank separator) has nothing to read
+                pages.append(page_from_words(index + 1, height_pt, [], []))
+                continue
+            analysis = analyse(gray, dpi, settings)
+            words = tesseract.recognise(analysis.for_ocr)
+            confidences.extend(word.confidence for word in words)
+            pages.append(page_from_words(index + 1, height_pt, _plumber_words(words, analysis, dpi, settings),
+                                         analysis.grids))
+    finally:
+        document.close()
+    if not confidences:
+        raise no_text
+    return ScanLayout(layout=layout_from_pages(pages), confidence=round(statistics.fmean(confidences), 3))
+
+
+def _scan_dpi(page) -> float | None:
+    """The resolution to read a page at: its largest image's (the scan
+    itself), within MIN_DPI–MAX_DPI; None when the page has no image."""
+    best_px, best_pt = 0, 0.0
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+        left, _, right, _ = image.get_bounds()
+        px_width, _ = image.get_px_size()
+        if px_width > best_px and right - left > 0:
+            best_px, best_pt = px_width, right - left
+    if not best_px:
+        return None
+    return min(max(best_px / (best_pt / POINTS_PER_INCH), MIN_DPI), MAX_DPI)
+
+
+def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: float,
+                   settings: ScanSettings) -> list[dict]:
+    """OCR words, decided check boxes and bullets as pdfplumber words, in points.
+
+    A word's top and bottom are its line's, so that words of one line stay
+    one line whatever their letters. Tesseract's line boxes grow and shrink
+    with accents, parentheses and descenders (a line's capital É reaches
+    into the line above), and the paragraph rebuilder reads a size change
+    or overlapping lines as a new paragraph: so a body line is given a
+    share of the page's usual line height, centred on its box, as its
+    height and size; only a title's line (much taller) keeps its own.
+    """
+    scale = POINTS_PER_INCH / dpi
+    usual = statistics.median([w.line_bottom - w.line_top for w in words]) if words else 0.0
+
+    def word(text: str, left: float, right: float, top: float, bottom: float) -> dict:
+        if bottom - top < settings.title_height_ratio * usual:
+            middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
+            top, bottom = middle - half, middle + half
+        return {"text": text, "x0": left * scale, "x1": right * scale, "top": top * scale,
+                "bottom": bottom * scale, "size": round((bottom - top) * scale, 1), "fontname": ""}
+
+    texts = _cleaned_texts(words, _cell_walls(analysis, dpi), settings)
+    plumber = [word(texts[i], w.left, w.left + w.width, w.line_top, w.line_bottom)
+               for i, w in enumerate(words) if texts[i]]
+    plumber += [word(mark.glyph, mark.left, mark.right + 1, *_line_of(mark, words)) for mark in analysis.marks]
+    return plumber
+
+
+def _line_of(mark: Mark, words: list[tesseract.OcrWord]) -> tuple[int, int]:
+    """The vertical extent of the line a mark opens: that of the nearest
+    word on its right at its height, so that the mark and its text make one
+    line (a bullet is shorter than its line, whose box holds the accents)."""
+    middle = (mark.top + mark.bottom) / 2
+    after = [w for w in words if w.line_top <= middle <= w.line_bottom and w.left > mark.right]
+    if not after:
+        return mark.top, mark.bottom + 1
+    nearest = min(after, key=lambda w: w.left)
+    return nearest.line_top, nearest.line_bottom
+
+
+def _cell_walls(analysis: PageAnalysis, dpi: float) -> list[tuple[float, float, set[float]]]:
+    """Each table's vertical extent and its cells' side walls, in pixels."""
+    scale = dpi / POINTS_PER_INCH
+    walls = []
+    for (_, top, _, bottom), rows in analysis.grids:
+        sides = {x * scale for row in rows for cell in row if cell for x in (cell[0], cell[2])}
+        walls.append((top * scale, bottom * scale, sides))
+    return walls
+
+
+def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, float, set[float]]],
+                   settings: ScanSettings) -> list[str]:
+    """Each word's text, with Tesseract's readings of bullets and dashes
+    undone ("" drops a word), and of zeros as the letter O in a number or
+    after a colon ("Nombre de participants : O").
+
+    A bullet opens a run of text: the start of a line, or of a stretch of it
+    set apart by a table's cell wall or a column-wide gap (a table's
+    columns share Tesseract's lines). The bullets the page image did not
+    show as solid marks, Tesseract reads as symbols ("+ __", ">", "°_": the
+    run's leading words made of bullet look-alikes only) or, for "▶", as a
+    narrow word ("BD") followed by a tab-wide gap. Either way it becomes
+    one "•". Quotes and brackets are text, never bullets.
+    """
+    texts = [w.text for w in words]
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, word in enumerate(words):
+        lines.setdefault(word.line, []).append(i)
+        if _DASHES_RE.fullmatch(word.text):
+            texts[i] = "–"
+    for members in lines.values():
+        members.sort(key=lambda i: words[i].left)
+        for previous, i in zip([None, *members], members):
+            after_colon = previous is not None and words[previous].text.endswith(":")
+            if _NUMBER_RE.fullmatch(texts[i]) and (after_colon or any(ch.isdigit() for ch in texts[i])):
+                texts[i] = texts[i].replace("O", "0").replace("o", "0")
+        for run in _runs(words, members, walls, settings):
+            symbols = 0
+            while symbols < len(run) - 1 and set(words[run[symbols]].text) <= _BULLET_LOOKALIKES:
+                symbols += 1
+            if symbols:
+                texts[run[0]] = BULLET
+                for i in run[1:symbols]:
+                    texts[i] = ""
+            elif len(run) > 1 and _looks_like_bullet(words[run[0]], words[run[1]], settings):
+                texts[run[0]] = BULLET
+            if symbols < len(run):
+                texts[run[symbols]] = texts[run[symbols]].lstrip("_") or texts[run[symbols]]
+    return texts
+
+
+def _runs(words: list[tesseract.OcrWord], members: list[int], walls: list[tuple[float, float, set[float]]],
+          settings: ScanSettings) -> list[list[int]]:
+    """A line's words (left to right) split where a cell wall or a column-wide gap separates them."""
+    runs: list[list[int]] = []
+    for i in members:
+        word = words[i]
+        height = word.line_bottom - word.line_top
+        middle = (word.line_top + word.line_bottom) / 2
+        if runs:
+            previous = words[runs[-1][-1]]
+            end = previous.left + previous.width
+            walled = any(top <= middle <= bottom and any(end <= x <= word.left for x in sides)
+                         for top, bottom, sides in walls)
+            if not walled and word.left - end <= settings.column_gap * height:
+                runs[-1].append(i)
+                continue
+        runs.append([i])
+    return runs
+
+
+def _looks_like_bullet(head: tesseract.OcrWord, following: tesseract.OcrWord, settings: ScanSettings) -> bool:
+    height = head.line_bottom - head.line_top
+    gap = following.left - (head.left + head.width)
+    return (head.width <= settings.bullet_max_width * height and gap >= settings.bullet_min_gap * height
+            and not any(ch.isdigit() for ch in head.text))

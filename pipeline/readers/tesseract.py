@@ -1,0 +1,80 @@
+"""Tesseract, through pytesseract: is it there, and the words of one page image.
+
+Kept apart from the image analysis (OpenCV) so that asking whether OCR is
+installed — the cache does, for every run — imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pytesseract
+from PIL import Image
+from pytesseract import Output, TesseractError, TesseractNotFoundError
+
+LANGUAGE = "fra"
+# Page segmentation: automatic, without orientation detection (pages are
+# upright; deskew has already removed the small tilt of a scanner).
+_CONFIG = "--oem 1 --psm 3"
+# Files are already read one per core by the worker pool: Tesseract's own
+# OpenMP threads would only fight them for the same cores.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+NOT_INSTALLED = (
+    "Le PDF est numérisé (aucun texte) et la reconnaissance de caractères n'est pas installée "
+    "sur ce serveur (Tesseract et son modèle français : paquets tesseract-ocr et tesseract-ocr-fra) : "
+    "il ne peut pas être lu."
+)
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    """One recognised word, in pixels of the image it was read from: its
+    horizontal extent, and the vertical extent of its line."""
+
+    text: str
+    left: int
+    width: int
+    line: tuple[int, int, int]  # Tesseract's (block, paragraph, line) numbers
+    line_top: int  # the box of the whole line: a word's own box depends on
+    line_bottom: int  # its letters (ascenders, x-height), the line's does not
+    confidence: float  # 0–1
+
+
+@lru_cache(maxsize=1)
+def engine() -> str | None:
+    """Tesseract's version and French model, or None when either is missing."""
+    try:
+        version = pytesseract.get_tesseract_version()
+        languages = pytesseract.get_languages(config="")
+    except (TesseractNotFoundError, TesseractError, OSError):
+        return None
+    return f"tesseract {version} {LANGUAGE}" if LANGUAGE in languages else None
+
+
+def recognise(image) -> list[OcrWord]:
+    """The words of a page image (a numpy array), with their boxes and confidences."""
+    page = Image.fromarray(image)
+    # pytesseract hands the image over in a temporary file, PNG unless told:
+    # compressing a 200-dpi page costs 0.3 s, a third of a sparse page's OCR.
+    page.format = "BMP"
+    data = pytesseract.image_to_data(page, lang=LANGUAGE, config=_CONFIG, output_type=Output.DICT)
+    line_boxes: dict[tuple[int, int, int], tuple[int, int]] = {}
+    for i, level in enumerate(data["level"]):
+        if level == 4:  # a text line
+            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            line_boxes[key] = (data["top"][i], data["top"][i] + data["height"][i])
+    words = []
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip()
+        confidence = float(data["conf"][i])
+        if data["level"][i] != 5 or not text or confidence < 0:
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        top, height = data["top"][i], data["height"][i]
+        line_top, line_bottom = line_boxes.get(key, (top, top + height))
+        words.append(OcrWord(text=text, left=data["left"][i], width=data["width"][i], line=key,
+                             line_top=line_top, line_bottom=line_bottom, confidence=confidence / 100.0))
+    return words

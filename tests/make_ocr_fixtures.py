@@ -1,0 +1,60 @@
+"""Regenerate the committed ODT and scan fixtures from existing ones.
+
+Run by hand, never by the tests (which read the committed files): it needs
+LibreOffice (`soffice`) and poppler's `pdftoppm`, which the pipeline does
+not. Usage: `.venv/bin/python tests/make_ocr_fixtures.py`.
+
+- `sarthe-72.odt`: the Sarthe DOCX re-saved by LibreOffice.
+- `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
+  check boxes, participants, the start of the diagnostic table) rasterised
+  at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
+  would, then re-assembled as an image-only PDF.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).parent / "fixtures"
+SOURCE = HERE / "corpus"
+OUT = HERE / "generated"
+SCAN_PAGES = (3, 4)
+SCAN_DPI = 200
+SCAN_ROTATION_DEGREES = 0.7
+NOISE_SIGMA = 8.0  # grey levels
+JPEG_QUALITY = 40
+SEED = 19
+
+
+def make_odt(tmp: Path) -> None:
+    subprocess.run(["soffice", "--headless", "--convert-to", "odt", "--outdir", str(tmp),
+                    str(SOURCE / "sarthe-72.docx")], check=True, capture_output=True)
+    shutil.copy(tmp / "sarthe-72.odt", OUT / "sarthe-72.odt")
+
+
+def make_scan(tmp: Path) -> None:
+    first, last = SCAN_PAGES
+    subprocess.run(["pdftoppm", "-r", str(SCAN_DPI), "-gray", "-f", str(first), "-l", str(last),
+                    str(SOURCE / "sarthe-72.pdf"), str(tmp / "page")], check=True)
+    rng = np.random.default_rng(SEED)
+    pages = []
+    for image_path in sorted(tmp.glob("page*.pgm")):
+        page = Image.open(image_path).convert("L")
+        page = page.rotate(SCAN_ROTATION_DEGREES, resample=Image.BICUBIC, fillcolor=255)
+        pixels = np.asarray(page, dtype=np.float32) + rng.normal(0.0, NOISE_SIGMA, (page.height, page.width))
+        pages.append(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
+    pages[0].save(OUT / f"scan_sarthe-72_p{first}-{last}.pdf", save_all=True, append_images=pages[1:],
+                  resolution=SCAN_DPI, quality=JPEG_QUALITY)
+
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        make_odt(Path(tmp))
+        make_scan(Path(tmp))

@@ -1,0 +1,174 @@
+"""Scanned PDFs: read by OCR into the same restitution as their text-layer original.
+
+The scan fixture is pages 3–4 of the Sarthe PDF rasterised at 200 dpi,
+rotated 0.7° and sprinkled with grey noise (tests/make_ocr_fixtures.py);
+it is read once for the whole module (Tesseract takes seconds per page).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from assets.documents import Origin, _file_metadata
+from conftest import CORPUS, FIXTURES
+from pipeline import cache, process
+from pipeline.contract import COLUMNS
+from pipeline.export import format_value
+from pipeline.model import Layout
+from pipeline.process import process_file
+from pipeline.readers import ocr, tesseract
+from pipeline.readers.page_image import SETTINGS, analyse, skew_angle
+from pipeline.tables import document_row
+from support import match_items, normalise
+
+SCAN = FIXTURES / "generated" / "scan_sarthe-72_p3-4.pdf"
+SCAN_PAGES = (3, 4)
+DPI = 200
+
+
+@lru_cache(maxsize=None)
+def _processed(path):
+    return process_file(path, path.parent)
+
+
+def _text_layer_truth() -> dict:
+    """What the text-layer PDF gives for the scanned pages, as a truth file;
+    without the row that the page break cuts, which goes on beyond them."""
+    original = _processed(CORPUS / "sarthe-72.pdf")
+    shown = [i for i in original.items if i.page in SCAN_PAGES]
+    going_on = {i.table_index for i in original.items if i.page > max(SCAN_PAGES)}
+    cut = {(t, max(i.row_index for i in shown if i.table_index == t))
+           for t in going_on if any(i.table_index == t for i in shown)}
+    return {"items": [{"section": i.section, "role": i.role, "text": i.text, "theme": i.theme}
+                      for i in shown if (i.table_index, i.row_index) not in cut]}
+
+
+def test_scan_reads_like_its_text_layer_original():
+    scan, original = _processed(SCAN), _processed(CORPUS / "sarthe-72.pdf")
+    assert (scan.format, scan.ocr, scan.n_pages) == ("pdf", True, 2)
+    assert 0.8 <= scan.ocr_confidence <= 1.0
+    # Introduction, RETEX and the start of the diagnostic: not the projection nor the plan.
+    assert (scan.status, scan.reason) == ("partial", "missing_sections")
+    assert scan.restitution.meta.departement_code == "72"
+    for field in ("departement", "academie", "region_academique", "session_date", "session_format"):
+        assert getattr(scan.restitution.meta, field) == getattr(original.restitution.meta, field), field
+    assert normalise(scan.restitution.meta.session_place) == normalise(original.restitution.meta.session_place)
+    # The check boxes, decided by their ink (session format "Les 2"; participants).
+    assert scan.restitution.participants == original.restitution.participants
+    # Both sides without the row cut by the page break (the last row read).
+    truth = _text_layer_truth()
+    last_row = max((i.table_index, i.row_index) for i in scan.items if i.table_index is not None)
+    uncut = SimpleNamespace(items=[i for i in scan.items if (i.table_index, i.row_index) != last_row])
+    scores = match_items(uncut, truth)
+    assert len(truth["items"]) >= 6 and scores["f1"] >= 0.9, scores["missed"]
+    assert scores["theme_acc"] == 1.0
+
+
+def test_scan_without_restitution_sections_is_not_a_restitution():
+    # The dev corpus scan: cover and préambule only, at 70 dpi (read at 200).
+    result = _processed(CORPUS / "scan_restitution_EGN_87.pdf")
+    assert (result.status, result.reason, result.ocr) == ("rejected", "not_a_restitution", True)
+
+
+def test_without_tesseract_a_scan_is_quarantined_with_a_french_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(tesseract.pytesseract.pytesseract, "tesseract_cmd", str(tmp_path / "absent"))
+    tesseract.engine.cache_clear()
+    try:
+        assert tesseract.engine() is None
+        result = process_file(SCAN, SCAN.parent)
+    finally:
+        tesseract.engine.cache_clear()
+    assert (result.status, result.reason, result.ocr) == ("rejected", "no_text_layer", False)
+    assert "reconnaissance de caractères n'est pas installée" in result.message
+
+
+def test_the_extraction_cache_key_follows_the_ocr_engine(monkeypatch):
+    cache.code_version.cache_clear()
+    with_engine = cache.code_version("extraction")
+    monkeypatch.setattr(tesseract, "engine", lambda: None)
+    cache.code_version.cache_clear()
+    try:
+        assert cache.code_version("extraction") != with_engine
+    finally:
+        cache.code_version.cache_clear()
+
+
+def test_the_deadline_grows_with_the_number_of_scanned_pages(monkeypatch):
+    def slow_ocr(path, no_text):
+        time.sleep(0.6)
+        return ocr.ScanLayout(layout=Layout(blocks=[], n_pages=2), confidence=0.5)
+
+    monkeypatch.setattr(ocr, "read_scan", slow_ocr)
+    monkeypatch.setattr(process, "MAX_SECONDS_PER_FILE", 0.3)
+    monkeypatch.setattr(ocr, "SECONDS_PER_PAGE", 0.0)
+    assert process_file(SCAN, SCAN.parent).reason == "too_large"
+    monkeypatch.setattr(ocr, "SECONDS_PER_PAGE", 1.0)  # 2 pages: 2.3 s
+    assert process_file(SCAN, SCAN.parent).reason == "not_a_restitution"
+
+
+def test_documents_csv_ends_with_the_ocr_columns_and_the_ui_says_ocr():
+    assert COLUMNS["documents"][-2:] == ["ocr", "ocr_confidence"]
+    scan, text = _processed(SCAN), _processed(CORPUS / "sarthe-72.pdf")
+    scan_row, text_row = document_row(scan, "2026-01-01T00:00:00Z"), document_row(text, "2026-01-01T00:00:00Z")
+    assert list(scan_row)[-2:] == ["ocr", "ocr_confidence"]
+    assert format_value(scan_row["ocr"]) == "true" and 0.8 <= scan_row["ocr_confidence"] <= 1.0
+    assert format_value(text_row["ocr"]) == "false" and text_row["ocr_confidence"] is None
+    metadata = _file_metadata(scan, Origin.NEW)
+    assert metadata["lu par OCR"] is True and metadata["confiance OCR"] == scan.ocr_confidence
+
+
+# --------------------------------------------------------------------------
+# The page image, on drawn pages (no Tesseract)
+# --------------------------------------------------------------------------
+
+
+def _page() -> np.ndarray:
+    """A white A4 page at 200 dpi with a 2 × 3 ruled table, text lines and
+    three 4-mm boxes: one crossed, one empty, one next to an "O" and a "U"."""
+    page = np.full((2339, 1654), 255, np.uint8)
+    for y in (300, 420, 540):
+        cv2.line(page, (150, y), (1500, y), 0, 2)
+    for x in (150, 600, 1050, 1500):
+        cv2.line(page, (x, 300), (x, 540), 0, 2)
+    for k in range(12):
+        cv2.putText(page, "Texte de la trame de restitution " * 2, (150, 700 + 60 * k),
+                    cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    side = 31  # 4 mm
+    for x, crossed in ((200, True), (400, False)):
+        cv2.rectangle(page, (x, 1600), (x + side, 1600 + side), 0, 2)
+        if crossed:
+            cv2.line(page, (x, 1600), (x + side, 1600 + side), 0, 2)
+            cv2.line(page, (x + side, 1600), (x, 1600 + side), 0, 2)
+    cv2.putText(page, "O U D", (600, 1630), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 3)
+    return page
+
+
+def _rotated(page: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = page.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(page, matrix, (width, height), borderValue=255)
+
+
+def test_deskew_measures_the_tilt_of_a_page():
+    page = _page()
+    assert abs(skew_angle(page)) < SETTINGS.fine_skew_step
+    assert skew_angle(_rotated(page, 1.5)) == pytest.approx(1.5, abs=2 * SETTINGS.fine_skew_step)
+    assert skew_angle(_rotated(page, -0.8)) == pytest.approx(-0.8, abs=2 * SETTINGS.fine_skew_step)
+
+
+def test_ruling_lines_become_a_table_grid_and_boxes_are_decided_by_their_ink():
+    noisy = np.clip(_rotated(_page(), 0.7) + np.random.default_rng(0).normal(0, 10, (2339, 1654)), 0, 255)
+    analysis = analyse(noisy.astype(np.uint8), DPI)
+    assert len(analysis.grids) == 1
+    (x0, top, x1, bottom), rows = analysis.grids[0]
+    assert [len(row) for row in rows] == [3, 3]
+    assert x0 == pytest.approx(150 * 72 / DPI, abs=3) and bottom == pytest.approx(540 * 72 / DPI, abs=3)
+    assert [mark.glyph for mark in sorted(analysis.marks, key=lambda m: m.left)] == ["☒", "☐"]
+    # The rules and the boxes are whited out of what Tesseract reads.
+    assert analysis.for_ocr[420 - 1:420 + 2, 300:1400].min() > 128
