@@ -20,7 +20,7 @@ import dagster as dg
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
 from assets.resources import resources
-from pipeline.intake import content_hash
+from pipeline.sources import identities
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +70,8 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     files = chosen["raw_folder"].files_by_key()
     keys = sync_partitions(instance, list(files))
     cache = chosen["result_store"].cache
-    contents = {key: content_hash(files[key]) for key in keys}
-    stale = [key for key in keys if not cache.is_done(key, contents[key])]
+    contents = identities({key: files[key] for key in keys}, chosen["raw_folder"].root)
+    stale = [key for key in contents if not cache.is_done(key, contents[key])]
     if not stale and is_published(instance, current_version(contents, chosen["raw_folder"].root)):
         return None
     # Imported here: a rerun with nothing to do does not pay for loading every asset.

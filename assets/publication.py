@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.cache import corpus_version, source_digest
-from pipeline.intake import content_hash
+from pipeline.sources import content_hash
 
 PUBLISHING = ("contract_files", "synthesis_report", "synthesis_workbook")
 DATA_VERSION_TAG = "dagster/data_version"  # where Dagster keeps a materialisation's DataVersion

@@ -15,12 +15,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from assets.partitions import partition_key
 from pipeline.cache import ResultCache
 from pipeline.model import DocumentResult
-
-# Office lock files ("~$rapport.docx") and hidden files are not documents.
-_IGNORED_PREFIXES = ("~$", ".")
+from pipeline.sources import list_sources, partition_key, source_name
 
 
 def default_raw_dir() -> str:
@@ -46,20 +43,16 @@ class RawFolder(dg.ConfigurableResource):
         return Path(self.path).resolve()
 
     def list_files(self) -> list[Path]:
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            p for p in self.root.rglob("*")
-            if p.is_file() and not any(part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(self.root).parts)
-            and p.name != "README.md"
-        )
+        """The folder's files, and its links leading out of it (to be refused)."""
+        return list_sources(self.root)
 
     def files_by_key(self) -> dict[str, Path]:
         """Each file under its partition key."""
-        return {partition_key(self.relative(p)): p for p in self.list_files()}
+        return {partition_key(p.relative_to(self.root).as_posix()): p for p in self.list_files()}
 
     def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        """The file's name in the outputs (pipeline.sources.source_name)."""
+        return source_name(path.relative_to(self.root).as_posix())
 
 
 class OutputsFolder(dg.ConfigurableResource):

@@ -166,7 +166,7 @@ class Restitution:
 class DocumentResult:
     """The outcome of processing one source file: never an exception."""
 
-    document_id: str
+    document_id: str | None  # None when the bytes were not read: a copy, or a file refused by its name
     source_file: str
     format: str
     status: Status
@@ -175,6 +175,7 @@ class DocumentResult:
     n_pages: int | None = None
     restitution: Restitution | None = None
     seconds: float = 0.0
+    identity: str = ""  # what the result is cached under (pipeline.sources.identity)
 
     @property
     def items(self) -> list[Item]:

@@ -2,11 +2,14 @@
 
 Whatever happens inside — a parser bug, a hostile file — the caller gets
 a DocumentResult: `ok`, `partial` or `rejected` with a reason and a French
-message, so that one bad file never stops a national run.
+message, so that one bad file never stops a national run. The one
+exception is SourceChanged: the file vanished or changed while it was
+read, which says nothing about the file and must not be recorded.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import threading
@@ -15,11 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import RejectedFile
-from pipeline.intake import content_hash, sniff
+from pipeline.intake import sniff
 from pipeline.model import DocumentResult
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.readers.docx_reader import read_docx
 from pipeline.readers.pdf_reader import read_pdf
+from pipeline.sources import read_source, refusal, refusal_identity, source_name
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +44,25 @@ SECTION_LABELS = {
 }
 
 
-def document_id(path: Path) -> str:
-    """First 16 hex digits of the file's SHA-256: stable across renames."""
-    return content_hash(path)[:16]
-
-
 def process_file(path: Path, raw_root: Path) -> DocumentResult:
+    """Read, parse and judge one file, whose bytes are read once: the
+    result's document_id and identity are the SHA-256 of what was parsed.
+    Raises SourceChanged when the file vanishes or changes meanwhile."""
     started = time.perf_counter()
-    source = path.relative_to(raw_root).as_posix()
-    try:
-        doc_id = document_id(path)
-    except OSError as exc:
-        return DocumentResult("", source, _suffix(path), "rejected", "corrupt",
-                              f"Le fichier n'a pas pu être lu ({exc.strerror or exc}).")
-    result = DocumentResult(doc_id, source, _suffix(path), "rejected", None, "")
+    source = source_name(path.relative_to(raw_root).as_posix())
+    refused = refusal(path, raw_root)
+    if refused is not None:  # never opened
+        return DocumentResult(None, source, _suffix(path), "rejected", refused.reason, refused.message,
+                              identity=refusal_identity(refused))
+    content = read_source(path)
+    result = DocumentResult(content.sha256[:16], source, _suffix(path), "rejected", None, "",
+                            identity=content.sha256)
     try:
         with _deadline(MAX_SECONDS_PER_FILE):
-            kind = sniff(path)
+            kind = sniff(content.data, content.size, path.suffix)
             result.format = kind
-            layout = read_pdf(path) if kind == "pdf" else read_docx(path)
+            stream = io.BytesIO(content.data)
+            layout = read_pdf(stream) if kind == "pdf" else read_docx(stream)
             result.n_pages = layout.n_pages
             restitution = parse_layout(layout)
         _judge(result, restitution)
@@ -70,12 +74,34 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
                           "document trop lourd ou malformé, fichier refusé.")
         result.restitution = None
     except Exception as exc:  # the per-file boundary: log it, quarantine the file, go on
-        log.exception("Unexpected error on %s", source)
-        result.status, result.reason = "rejected", "corrupt"
-        result.message = f"Le fichier n'a pas pu être analysé ({type(exc).__name__} : {exc})."[:500]
-        result.restitution = None
+        result.status, result.restitution = "rejected", None
+        # pdfplumber wraps whatever pdfminer raises: our own refusals (a bounded
+        # stream) and the worker's memory limit (pipeline.isolation) included.
+        if (refused := _raised_within(exc, RejectedFile)) is not None:
+            result.reason, result.message = refused.reason, refused.message
+        elif _raised_within(exc, MemoryError) is not None:
+            result.reason, result.message = "too_large", OUT_OF_MEMORY_MESSAGE
+        else:
+            log.exception("Unexpected error on %s", source)
+            result.reason = "corrupt"
+            result.message = f"Le fichier n'a pas pu être analysé ({type(exc).__name__} : {exc})."[:500]
     result.seconds = time.perf_counter() - started
     return result
+
+
+OUT_OF_MEMORY_MESSAGE = ("La lecture du fichier a dépassé la mémoire allouée à un lecteur : "
+                         "document trop lourd ou piégé, fichier refusé.")
+
+
+def _raised_within(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of type `kind` in `exc`'s chain of causes."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 @contextmanager
