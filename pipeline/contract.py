@@ -1,4 +1,5 @@
-"""The output contract (v1.1): file names, columns and codes, in one place.
+"""The output contract (v1, with v1.1's `duplicate` reason): file names,
+columns and codes, in one place.
 
 The CSV writer, the schema checks and the generated data dictionary all
 read from here, so they cannot drift apart.

@@ -35,7 +35,7 @@ def _optional_in(allowed: list[str]):
 
 def _unique_when_present():
     return pa.Check(lambda s: not s.dropna().duplicated().any(), element_wise=False,
-                    error="valeurs en double (hors cellules vides)")
+                    error="unique (hors cellules vides)")
 
 
 def _count(minimum: int = 0):
