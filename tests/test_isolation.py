@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from assets.definitions import resources
 from assets.documents import CLASSIFICATION, EXTRACTION
 from assets.resources import Progress
 from conftest import CORPUS
+from pipeline.intake import MAX_ZIP_MEMBERS
 from pipeline.isolation import parse_in_processes
 from pipeline.process import OUT_OF_MEMORY_MESSAGE, process_file
 from pipeline.readers.pdf_reader import MAX_STREAM_BYTES
@@ -333,3 +335,15 @@ def test_an_edit_to_a_parser_module_or_the_contract_misses_the_cache(tmp_path):
     put("cache")
     edit("contract.py")  # imported by the parser
     assert cached("cache") == "False False"
+
+
+def test_a_docx_of_too_many_zip_members_is_refused_from_its_end_record(tmp_path):
+    path = tmp_path / "membres.docx"
+    with zipfile.ZipFile(CORPUS / "sarthe-72.docx") as original, zipfile.ZipFile(path, "w") as out:
+        for member in original.infolist():
+            out.writestr(member, original.read(member))
+        for n in range(MAX_ZIP_MEMBERS + 1):
+            out.writestr(f"customXml/vide{n}.xml", b"")
+    result = process_file(path, tmp_path)
+    assert (result.status, result.reason) == ("rejected", "too_large")
+    assert "éléments" in result.message
