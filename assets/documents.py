@@ -68,7 +68,7 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
     read: list[tuple[str, DocumentResult, Origin]] = []
     for key, outcome, origin in _read(todo, cache, raw_folder.root, classifier.warm_up_in_background):
         if isinstance(outcome, SourceChanged):
-            context.log.warning(f"{key} : fichier {outcome} pendant l'exécution ; il sera lu à la prochaine.")
+            context.log.warning(f"{key} : fichier {outcome} ; ignoré pour cette exécution, il sera lu à la prochaine.")
             continue
         result = outcome
         result.source_file = raw_folder.relative(files[key])

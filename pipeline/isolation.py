@@ -123,7 +123,7 @@ def _stopped(path: Path, root: Path, exitcode: int | None, timed_out: bool) -> O
     try:
         current = identity(path, root)
     except OSError as exc:
-        return SourceChanged(f"illisible ({exc.strerror or exc})")
+        return SourceChanged(f"disparu ou illisible ({exc.strerror or exc})")
     name = source_name(path.relative_to(root).as_posix())
     suffix = path.suffix.lower().lstrip(".") or "inconnu"
     if timed_out:

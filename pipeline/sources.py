@@ -177,7 +177,7 @@ def read_source(path: Path) -> Content:
                 digest.update(data)
             after = os.fstat(handle.fileno())
     except OSError as exc:  # gone, or no longer readable, since it was listed
-        raise SourceChanged(f"illisible ({exc.strerror or exc})") from exc
+        raise SourceChanged(f"disparu ou illisible ({exc.strerror or exc})") from exc
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
         raise SourceChanged("modifié pendant sa lecture")
     return Content(digest.hexdigest(), after.st_size, data)

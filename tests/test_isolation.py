@@ -62,12 +62,15 @@ def _flate_bomb(inflated: int) -> bytes:
 
 # 1. Memory ------------------------------------------------------------------
 
+# The peak of this process's own memory (VmHWM starts afresh at exec, where
+# ru_maxrss keeps the high-water mark of the forked test process).
 BOMB_PEAK = """
-import resource, sys
+import re, sys
 from pathlib import Path
 from pipeline.process import process_file
 result = process_file(Path(sys.argv[1]), Path(sys.argv[1]).parent)
-print(result.reason, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+peak_kib = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)
+print(result.reason, int(peak_kib) // 1024)
 """
 
 
