@@ -1,21 +1,25 @@
-"""Each file is parsed in a process of its own, so that no file can cost
-more than itself.
+"""Files are parsed in worker processes, so that no file can cost more
+than itself.
 
-- **Memory**: each process has an address-space limit (RLIMIT_AS), a fixed
+- **Memory**: each worker has an address-space limit (RLIMIT_AS), a fixed
   allowance above the program it starts with; a file that needs more
-  fails with MemoryError inside it, and is refused as `too_large`. Its siblings, and the run, never feel it.
-- **Crashes**: a process that dies without an answer (a signal, the
-  kernel's out-of-memory killer, a segmentation fault in a C library)
-  costs exactly its own file, which is refused with a message saying the
-  reader stopped. The next file gets a new process: nothing to restart,
-  nothing shared to break (a process pool breaks for every file in it).
-- **Time**: a process still running well past the per-file deadline
-  (stuck where Python's alarm cannot reach) is killed.
+  fails with MemoryError inside it, and is refused as `too_large`. Its
+  siblings, and the run, never feel it; the worker is replaced, so that
+  the next file starts on a clean heap.
+- **Crashes**: a worker reads one file at a time, so when it dies without
+  an answer (a signal, the kernel's out-of-memory killer, a segmentation
+  fault in a C library) the file it was reading is known: that file alone
+  is refused, with a message saying the reader stopped, and a new worker
+  takes the next files (a process pool breaks for every file in it).
+- **Time**: a worker still busy well past the per-file deadline (stuck
+  where Python's alarm cannot reach) is killed and replaced.
 
-Processes are forked from a server process that has imported the readers
-once (`forkserver`): starting one costs a fork, not an import of the
-program. Never a plain fork of the caller: its threads (Dagster's, the
-classifier's warm-up) could leave locks held in the child.
+Workers are forked from a server process that has imported the readers
+once (`forkserver`), and live for the run: starting one costs an import
+of the program's main module (Python's forkserver does not preload it),
+about a second, paid per worker, not per file. Never a plain fork of the
+caller: its threads (Dagster's, the classifier's warm-up) could leave
+locks held in the child.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import resource
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
@@ -31,7 +35,7 @@ from pathlib import Path
 
 from pipeline.errors import SourceChanged
 from pipeline.model import DocumentResult
-from pipeline.process import MAX_SECONDS_PER_FILE, process_file
+from pipeline.process import MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, process_file
 from pipeline.sources import identity, source_name
 
 # What one extraction process may allocate beyond the program it is forked
@@ -47,74 +51,102 @@ Outcome = DocumentResult | SourceChanged
 
 
 @dataclass
-class _Running:
-    path: Path
-    connection: Connection
+class _Worker:
     process: object  # multiprocessing's Process of the forkserver context
-    deadline: float
+    connection: Connection
+    path: Path | None = None  # the file it is reading
+    deadline: float = 0.0
 
 
 def parse_in_processes(paths: list[Path], root: Path, workers: int,
                        memory_growth: int = MAX_WORKER_GROWTH) -> Iterator[tuple[Path, Outcome]]:
-    """Each path's outcome, as the files finish, with at most `workers`
-    processes at once; the next process starts when the caller asks for
-    the next outcome."""
+    """Each path's outcome, as the files finish, read by at most `workers`
+    processes at once; the next file is handed out when the caller asks
+    for the next outcome."""
     context = _forkserver()
     waiting = list(reversed(paths))
-    running: list[_Running] = []
+    pool: list[_Worker] = []
     try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                running.append(_start(context, waiting.pop(), root, memory_growth))
-            timeout = max(0.0, min(job.deadline for job in running) - time.monotonic())
-            ready = wait([job.connection for job in running], timeout=timeout)
-            for job in list(running):
-                if job.connection in ready or time.monotonic() > job.deadline:
-                    running.remove(job)
-                    yield job.path, _finish(job, root)
+        while waiting or any(worker.path for worker in pool):
+            for worker in list(pool):
+                if worker.path is None and not worker.process.is_alive():  # killed while idle
+                    _stop(worker)
+                    pool.remove(worker)
+                elif worker.path is None and waiting:
+                    _assign(worker, waiting.pop())
+            while waiting and len(pool) < workers:
+                pool.append(_start(context, root, memory_growth))
+                _assign(pool[-1], waiting.pop())
+            busy = [worker for worker in pool if worker.path is not None]
+            timeout = max(0.0, min(worker.deadline for worker in busy) - time.monotonic())
+            ready = wait([worker.connection for worker in busy], timeout=timeout)
+            for worker in busy:
+                if worker.connection in ready or time.monotonic() > worker.deadline:
+                    path, outcome = worker.path, _collect(worker, root)
+                    worker.path = None
+                    # A heap that hit its limit is not trusted with the next file.
+                    if not worker.process.is_alive() or _out_of_memory(outcome):
+                        _stop(worker)
+                        pool.remove(worker)
+                    yield path, outcome
     finally:
-        for job in running:  # the caller stopped early: stop what it will never read
-            job.process.kill()
-            job.process.join()
-            job.connection.close()
+        for worker in pool:
+            _stop(worker)
 
 
-def _start(context, path: Path, root: Path, memory_growth: int) -> _Running:
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_work, args=(sender, path, root, memory_growth), daemon=True,
-                              name="egn-lecture")
+def _start(context, root: Path, memory_growth: int) -> _Worker:
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs, root, memory_growth), daemon=True, name="egn-lecture")
     process.start()
-    sender.close()  # the child holds the only writing end: its death reads as end of file
-    return _Running(path, receiver, process, time.monotonic() + MAX_SECONDS_PER_FILE + _DEADLINE_GRACE_SECONDS)
+    theirs.close()  # the worker holds the only other end: its death reads as end of file
+    return _Worker(process, ours)
 
 
-def _work(sender: Connection, path: Path, root: Path, memory_growth: int) -> None:
-    """The extraction process: its memory limit, then the per-file boundary."""
+def _assign(worker: _Worker, path: Path) -> None:
+    worker.connection.send(path)
+    worker.path, worker.deadline = path, time.monotonic() + MAX_SECONDS_PER_FILE + _DEADLINE_GRACE_SECONDS
+
+
+def _serve(connection: Connection, root: Path, memory_growth: int) -> None:
+    """The worker: its memory limit, then one file at a time through the
+    per-file boundary, until the run stops it."""
     pages = int(Path("/proc/self/statm").read_text().split()[0])  # address space now (Linux)
     limit = pages * resource.getpagesize() + memory_growth
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        outcome: Outcome = process_file(path, root)
-    except SourceChanged as exc:
-        outcome = exc
-    sender.send(outcome)
-    sender.close()
+    while True:
+        try:
+            path = connection.recv()
+        except EOFError:  # the run is over
+            return
+        try:
+            outcome: Outcome = process_file(path, root)
+        except SourceChanged as exc:
+            outcome = exc
+        connection.send(outcome)
 
 
-def _finish(job: _Running, root: Path) -> Outcome:
-    """The process's answer, or, when it died without one, its file refused."""
+def _collect(worker: _Worker, root: Path) -> Outcome:
+    """The worker's answer, or, when it died without one or overran, its
+    file refused (and the worker gone)."""
     timed_out = False
     try:
-        if job.connection.poll():
-            return job.connection.recv()
-        timed_out = job.process.is_alive()
+        if worker.connection.poll():
+            return worker.connection.recv()
+        timed_out = worker.process.is_alive()
     except (EOFError, OSError):
-        pass  # died while answering
-    finally:
-        job.process.kill()
-        job.process.join()
-        job.connection.close()
-    return _stopped(job.path, root, job.process.exitcode, timed_out)
+        pass  # died before or while answering
+    _stop(worker)
+    return _stopped(worker.path, root, worker.process.exitcode, timed_out)
+
+
+def _out_of_memory(outcome: Outcome) -> bool:
+    return isinstance(outcome, DocumentResult) and outcome.message == OUT_OF_MEMORY_MESSAGE
+
+
+def _stop(worker: _Worker) -> None:
+    worker.process.kill()
+    worker.process.join()
+    worker.connection.close()
 
 
 def _stopped(path: Path, root: Path, exitcode: int | None, timed_out: bool) -> Outcome:
