@@ -84,6 +84,8 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
     statements = classifiable_items(unclassified)
     if statements:
         classify_items(statements, classifier.classifier)
+    else:
+        classifier.settle()
     classifying = time.perf_counter() - started - reading
     for key, result, origin in read:
         if origin is not Origin.CLASSIFIED:

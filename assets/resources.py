@@ -108,11 +108,17 @@ class ClassifierResource(dg.ConfigurableResource):
             self._loader = threading.Thread(target=self._try_load, name="chargement-classifieur", daemon=True)
             self._loader.start()
 
-    @property
-    def classifier(self):
+    def settle(self) -> None:
+        """Wait for a warm-up that turned out not to be needed (no new
+        statement): a thread still loading spaCy when the process exits
+        makes it abort (blis), after a run that succeeded."""
         if self._loader is not None:
             self._loader.join()
             self._loader = None
+
+    @property
+    def classifier(self):
+        self.settle()
         if self._classifier is None:  # not warmed up, or the warm-up failed: load here, errors included
             self._load()
         return self._classifier
