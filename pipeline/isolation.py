@@ -35,7 +35,8 @@ from pathlib import Path
 
 from pipeline.errors import SourceChanged
 from pipeline.model import DocumentResult
-from pipeline.process import MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, process_file
+from pipeline.process import (MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, TIMEOUT_MESSAGE, declared_format,
+                              process_file)
 from pipeline.sources import identity, source_name
 
 # What one extraction process may allocate beyond the program it is forked
@@ -156,15 +157,12 @@ def _stopped(path: Path, root: Path, exitcode: int | None, timed_out: bool) -> O
         current = identity(path, root)
     except OSError as exc:
         return SourceChanged(f"disparu ou illisible ({exc.strerror or exc})")
-    name = source_name(path.relative_to(root).as_posix())
-    suffix = path.suffix.lower().lstrip(".") or "inconnu"
+    name, kind = source_name(path.relative_to(root).as_posix()), declared_format(path)
     if timed_out:
-        message = (f"La lecture du fichier a dépassé {MAX_SECONDS_PER_FILE} s et le lecteur a été arrêté : "
-                   "document trop lourd ou malformé, fichier refusé.")
-        return DocumentResult(current[:16], name, suffix, "rejected", "too_large", message, identity=current)
+        return DocumentResult(current[:16], name, kind, "rejected", "too_large", TIMEOUT_MESSAGE, identity=current)
     message = (f"Le lecteur s'est arrêté brutalement sur ce fichier ({_cause(exitcode)}) : "
                "fichier mis de côté, les autres fichiers ont été lus.")
-    return DocumentResult(current[:16], name, suffix, "rejected", "corrupt", message, identity=current)
+    return DocumentResult(current[:16], name, kind, "rejected", "corrupt", message, identity=current)
 
 
 def _cause(exitcode: int | None) -> str:
@@ -178,5 +176,7 @@ def _cause(exitcode: int | None) -> str:
 
 def _forkserver():
     context = get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "pipeline.isolation"])
+    # Not "__main__": Python 3.11's fork server ignores it (it looks for a
+    # "main_path" its caller never passes); each worker imports it itself.
+    context.set_forkserver_preload(["pipeline.isolation"])
     return context

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 # A restitution reads in seconds; a file that takes minutes is pathological
 # (or hostile) and must not hold up the run.
 MAX_SECONDS_PER_FILE = 120
+TIMEOUT_MESSAGE = (f"La lecture du fichier a dépassé {MAX_SECONDS_PER_FILE} s : "
+                   "document trop lourd ou malformé, fichier refusé.")
+OUT_OF_MEMORY_MESSAGE = ("La lecture du fichier a dépassé la mémoire allouée à un lecteur : "
+                         "document trop lourd ou piégé, fichier refusé.")
 
 
 class _Timeout(BaseException):
@@ -52,10 +56,10 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
     source = source_name(path.relative_to(raw_root).as_posix())
     refused = refusal(path, raw_root)
     if refused is not None:  # never opened
-        return DocumentResult(None, source, _suffix(path), "rejected", refused.reason, refused.message,
+        return DocumentResult(None, source, declared_format(path), "rejected", refused.reason, refused.message,
                               identity=refusal_identity(refused))
     content = read_source(path)
-    result = DocumentResult(content.sha256[:16], source, _suffix(path), "rejected", None, "",
+    result = DocumentResult(content.sha256[:16], source, declared_format(path), "rejected", None, "",
                             identity=content.sha256)
     try:
         with _deadline(MAX_SECONDS_PER_FILE):
@@ -69,9 +73,7 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
     except RejectedFile as exc:
         result.status, result.reason, result.message = "rejected", exc.reason, exc.message
     except _Timeout:
-        result.status, result.reason = "rejected", "too_large"
-        result.message = (f"La lecture du fichier a dépassé {MAX_SECONDS_PER_FILE} s : "
-                          "document trop lourd ou malformé, fichier refusé.")
+        result.status, result.reason, result.message = "rejected", "too_large", TIMEOUT_MESSAGE
         result.restitution = None
     except Exception as exc:  # the per-file boundary: log it, quarantine the file, go on
         result.status, result.restitution = "rejected", None
@@ -87,10 +89,6 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
             result.message = f"Le fichier n'a pas pu être analysé ({type(exc).__name__} : {exc})."[:500]
     result.seconds = time.perf_counter() - started
     return result
-
-
-OUT_OF_MEMORY_MESSAGE = ("La lecture du fichier a dépassé la mémoire allouée à un lecteur : "
-                         "document trop lourd ou piégé, fichier refusé.")
 
 
 def _raised_within(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
@@ -143,5 +141,6 @@ def _judge(result: DocumentResult, restitution) -> None:
         result.message = f"{len(restitution.items)} énoncés extraits."
 
 
-def _suffix(path: Path) -> str:
+def declared_format(path: Path) -> str:
+    """The format a file's name claims (its extension), until its bytes say."""
     return path.suffix.lower().lstrip(".") or "inconnu"
