@@ -11,7 +11,7 @@ from assets.partitions import FILES, partition_range_tags
 from assets.publication import DATA_VERSION_TAG
 from assets.resources import CorrectionsFolder, RawFolder
 from pipeline.corrections import correction_files, folder_version
-from pipeline.intake import content_hash
+from pipeline.sources import identity
 
 
 @dg.sensor(
@@ -40,13 +40,16 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder
     files: dict = {}
     added, requests = [], []
     for key, path in raw_folder.files_by_key().items():
-        stat = path.stat()
-        signature = [stat.st_size, stat.st_mtime_ns]
-        before = seen.get(key)
-        if before and before["signature"] == signature and key in known:
-            files[key] = before
+        try:
+            stat = path.stat() if path.exists() else path.lstat()  # a dangling link has only its own
+            signature = [stat.st_size, stat.st_mtime_ns]
+            before = seen.get(key)
+            if before and before["signature"] == signature and key in known:
+                files[key] = before
+                continue
+            sha256 = identity(path, raw_folder.root)
+        except OSError:  # gone or unreadable since it was listed: seen at a later tick
             continue
-        sha256 = content_hash(path)
         files[key] = {"signature": signature, "sha256": sha256}
         if key not in known:
             added.append(key)

@@ -38,8 +38,8 @@ from assets.publication import current_version, is_published
 from assets.resources import default_cache_dir, resources
 from assets.runs import fail_dead_runs, outputs_holders, process_tags
 from pipeline.corrections import folder_version
-from pipeline.intake import content_hash
 from pipeline.locks import Holder, LockBusy, exclusive
+from pipeline.sources import identities
 
 EXIT_FAILED, EXIT_BUSY, EXIT_INTERRUPTED = 1, 75, 130  # 75: EX_TEMPFAIL, try again later
 RUN_LOCK = "egn-run.lock"
@@ -251,8 +251,8 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     files = chosen["raw_folder"].files_by_key()
     keys = sync_partitions(instance, list(files))
     cache = chosen["result_store"].cache
-    contents = {key: content_hash(files[key]) for key in keys}
-    stale = [key for key in keys if not cache.is_done(key, contents[key])]
+    contents = identities({key: files[key] for key in keys}, chosen["raw_folder"].root)
+    stale = [key for key in contents if not cache.is_done(key, contents[key])]
     version = current_version(contents, chosen["raw_folder"].root)
     corrections = folder_version(chosen["corrections_folder"].root)
     if not stale and is_published(instance, version, chosen["outputs_folder"].root, corrections):
@@ -273,7 +273,7 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,
-        tags={"dagster/from": "egn-cli", **tags},
+        tags={"dagster/from": "egn-cli", **process_tags(), **tags},
         selection=PIPELINE if stale else PIPELINE - PER_FILE,
     )
 

@@ -4,13 +4,12 @@ code) has not changed is neither read nor classified again: both results
 are cached by content, separately, so a new model re-classifies without
 re-reading."""
 
+import copy
 import os
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from enum import Enum, auto
-from multiprocessing import get_context
 from pathlib import Path
 
 import dagster as dg
@@ -18,9 +17,10 @@ import dagster as dg
 from assets.partitions import FILES
 from assets.resources import ClassifierResource, Progress, RawFolder, ResultStore
 from pipeline.classify.apply import classifiable_items, classify_items
-from pipeline.intake import content_hash
+from pipeline.errors import SourceChanged
+from pipeline.isolation import parse_in_processes
 from pipeline.model import DocumentResult
-from pipeline.process import process_file
+from pipeline.sources import identity
 
 OWNERS = ["team:donnees-egn"]
 EXTRACTION, CLASSIFICATION = "extraction", "classification"
@@ -61,15 +61,22 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
         if path is None:
             context.log.warning(f"{key} : fichier absent du dossier source (supprimé ou déplacé).")
             continue
-        todo.append((key, path, content_hash(path)))
+        try:
+            todo.append((key, path, identity(path, raw_folder.root)))
+        except OSError as exc:
+            context.log.warning(f"{key} : fichier illisible ({exc.strerror or exc}), ignoré pour cette exécution.")
     started = time.perf_counter()
-    read: list[tuple[str, str, DocumentResult, Origin]] = []
-    # Closed on any exit: a run stopped here (SIGTERM, Ctrl-C) terminates the
+    read: list[tuple[str, DocumentResult, Origin]] = []
+    # Closed on any exit: a run stopped here (SIGTERM, Ctrl-C) stops the
     # extraction processes now, not when the generator is collected.
-    with closing(_read(todo, cache, raw_folder.root, classifier.warm_up_in_background)) as results:
-        for key, path, sha256, result, origin in results:
-            result.source_file = raw_folder.relative(path)
-            read.append((key, sha256, result, origin))
+    with closing(_read(todo, cache, raw_folder.root, classifier.warm_up_in_background)) as outcomes:
+        for key, outcome, origin in outcomes:
+            if isinstance(outcome, SourceChanged):
+                context.log.warning(f"{key} : fichier {outcome} ; ignoré pour cette exécution, il sera lu à la prochaine.")
+                continue
+            result = outcome
+            result.source_file = raw_folder.relative(files[key])
+            read.append((key, result, origin))
             progress.document(len(read), len(todo), result, reused=origin is not Origin.NEW)
             if result.status != "ok":
                 context.log.warning(f"{result.source_file} : {result.status} – {result.message}")
@@ -77,20 +84,22 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
                 context.log.info(f"{len(read)}/{len(todo)} fichiers lus ou repris du cache.")
     reading = time.perf_counter() - started
     # In one batch: the model is loaded by then, and spaCy is fastest on large batches.
-    unclassified = [result for _, _, result, origin in read if origin is not Origin.CLASSIFIED]
+    unclassified = [result for _, result, origin in read if origin is not Origin.CLASSIFIED]
     statements = classifiable_items(unclassified)
     if statements:
         classify_items(statements, classifier.classifier)
+    else:
+        classifier.settle()
     classifying = time.perf_counter() - started - reading
-    for key, sha256, result, origin in read:
+    for key, result, origin in read:
         if origin is not Origin.CLASSIFIED:
-            cache.put(CLASSIFICATION, sha256, result)
-        cache.record(key, sha256, result.source_file)
+            cache.put(CLASSIFICATION, result.identity, result)
+        cache.record(key, result.identity, result.source_file)
         context.add_asset_metadata(_file_metadata(result, origin), partition_key=key)
     # The run's summary: an observation of the asset as a whole (the metadata
     # above is each file's own).
     origins = Counter(origin for *_, origin in read)
-    statuses = Counter(result.status for _, _, result, _ in read)
+    statuses = Counter(result.status for _, result, _ in read)
     context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={
         "fichiers": len(read), "ok": statuses["ok"], "partiels": statuses["partial"], "rejetés": statuses["rejected"],
         "lus": origins[Origin.NEW], "reclassés": origins[Origin.READ], "repris du cache": origins[Origin.CLASSIFIED],
@@ -106,58 +115,43 @@ def _workers() -> int:
 
 
 def _read(todo, cache, root: Path, while_workers_parse):
-    """Cached results first, then the new files, spread over the cores.
+    """Cached results first, then the new files, each parsed in a process
+    of its own (pipeline.isolation: bounded memory, a crash costs one file).
 
     Parsing a PDF is CPU-bound Python (pdfminer): processes, not threads.
-    Each worker keeps the per-file boundary (and its deadline) of
-    process_file, so a file that crashes or hangs a worker's parse is
-    still just a quarantined file. With several workers this process only
-    waits for them: `while_workers_parse` starts its own work meanwhile.
+    Files of the same content are parsed once. An outcome is cached under
+    the identity of the bytes the worker read, which may differ from the
+    listing's when the file was rewritten meanwhile; a file that vanished
+    or changed during its read (SourceChanged) is not cached. This process
+    only waits for the workers: `while_workers_parse` starts its own work
+    meanwhile.
     """
-    pending = []
+    pending: dict[str, list[tuple[str, Path]]] = {}
     for key, path, sha256 in todo:
         if (result := cache.get(CLASSIFICATION, sha256)) is not None:
-            yield key, path, sha256, result, Origin.CLASSIFIED
+            yield key, result, Origin.CLASSIFIED
         elif (result := cache.get(EXTRACTION, sha256)) is not None:
-            yield key, path, sha256, result, Origin.READ
+            yield key, result, Origin.READ
         else:
-            pending.append((key, path, sha256))
+            pending.setdefault(sha256, []).append((key, path))
+    if not pending:
+        return
+    while_workers_parse()
     # Largest files first, so that no process is left with a long file at the end.
-    pending.sort(key=lambda entry: -entry[1].stat().st_size)
-    workers = min(_workers(), len(pending))
-    pool = None
+    first = sorted((files[0] for files in pending.values()), key=lambda entry: -_size(entry[1]))
+    same_bytes = {files[0][1]: files for files in pending.values()}
+    for path, outcome in parse_in_processes([path for _, path in first], root, _workers()):
+        if isinstance(outcome, DocumentResult):
+            cache.put(EXTRACTION, outcome.identity, outcome)
+        for key, _ in same_bytes[path]:  # one read for files of the same content
+            yield key, copy.copy(outcome), Origin.NEW
+
+
+def _size(path: Path) -> int:
     try:
-        if workers <= 1:
-            results = (process_file(path, root) for _, path, _ in pending)
-        else:
-            while_workers_parse()
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
-            results = pool.map(process_file, [path for _, path, _ in pending], [root] * len(pending))
-        for (key, path, sha256), result in zip(pending, results):
-            cache.put(EXTRACTION, sha256, result)
-            yield key, path, sha256, result, Origin.NEW
-    except BaseException:
-        if pool is not None:
-            # Stopped (SIGTERM, Ctrl-C), even while the processes start, or
-            # failed: the files being parsed are not waited for (up to their
-            # deadline each). No public way before Python 3.14's terminate_workers().
-            for process in list(pool._processes.values()):
-                process.terminate()
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-
-
-def _forkserver():
-    """Worker processes forked from a clean server process, which imports
-    the program and the readers once: each "spawned" worker imported them
-    itself (Dagster included, 2 s of CPU each, taken from the parsing).
-    Never a plain fork of this process: its threads (Dagster's, the model's
-    warm-up) could leave locks held in the child."""
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "pipeline.process"])
-    return context
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _file_metadata(result: DocumentResult, origin: Origin) -> dict:

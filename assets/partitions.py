@@ -1,18 +1,13 @@
-"""One dynamic partition per source file, keyed by its path in the raw folder."""
-
-import re
+"""One dynamic partition per source file, keyed by its path in the raw
+folder (escaped where Dagster cannot hold it: see pipeline.sources)."""
 
 import dagster as dg
 
+from pipeline.sources import partition_key
+
+__all__ = ["FILES", "partition_key", "partition_range_tags"]
+
 FILES = dg.DynamicPartitionsDefinition(name="fichiers")
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def partition_key(relative_path: str) -> str:
-    """The file's relative path, made acceptable to Dagster: no "..." and
-    no control characters (readable, and stable while the file stays put)."""
-    return _CONTROL_RE.sub("_", relative_path).replace("...", "…")
 
 
 def partition_range_tags(keys: list[str]) -> dict[str, str]:

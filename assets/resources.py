@@ -15,13 +15,10 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from assets.partitions import partition_key
 from pipeline.cache import ResultCache
-from pipeline.classify.versions import ModelStore
+from pipeline.classify.versions import SHIPPED, ModelStore
 from pipeline.model import DocumentResult
-
-# Office lock files ("~$rapport.docx") and hidden files are not documents.
-_IGNORED_PREFIXES = ("~$", ".")
+from pipeline.sources import list_sources, partition_key, source_name
 
 
 def default_raw_dir() -> str:
@@ -58,20 +55,16 @@ class RawFolder(dg.ConfigurableResource):
         return Path(self.path).resolve()
 
     def list_files(self) -> list[Path]:
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            p for p in self.root.rglob("*")
-            if p.is_file() and not any(part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(self.root).parts)
-            and p.name != "README.md"
-        )
+        """The folder's files, and its links leading out of it (to be refused)."""
+        return list_sources(self.root)
 
     def files_by_key(self) -> dict[str, Path]:
         """Each file under its partition key."""
-        return {partition_key(self.relative(p)): p for p in self.list_files()}
+        return {partition_key(p.relative_to(self.root).as_posix()): p for p in self.list_files()}
 
     def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        """The file's name in the outputs (pipeline.sources.source_name)."""
+        return source_name(path.relative_to(self.root).as_posix())
 
 
 class CorrectionsFolder(dg.ConfigurableResource):
@@ -116,13 +109,17 @@ class Progress(dg.ConfigurableResource):
 
 
 class ResultStore(dg.ConfigurableResource):
-    """Per-file results cached by content hash (see pipeline/cache.py)."""
+    """Per-file results cached by content hash (see pipeline/cache.py), the
+    classifications by the model version in service (the same models folder
+    as ClassifierResource's)."""
 
     path: str
+    models_dir: str = ".egn-models"
 
     @property
     def cache(self) -> ResultCache:
-        return ResultCache(Path(self.path).resolve())
+        active = ModelStore(Path(self.models_dir)).active().name
+        return ResultCache(Path(self.path).resolve(), model="" if active == SHIPPED else active)
 
 
 class ClassifierResource(dg.ConfigurableResource):
@@ -148,11 +145,17 @@ class ClassifierResource(dg.ConfigurableResource):
             self._loader = threading.Thread(target=self._try_load, name="chargement-classifieur", daemon=True)
             self._loader.start()
 
-    @property
-    def classifier(self):
+    def settle(self) -> None:
+        """Wait for a warm-up that turned out not to be needed (no new
+        statement): a thread still loading spaCy when the process exits
+        makes it abort (blis), after a run that succeeded."""
         if self._loader is not None:
             self._loader.join()
             self._loader = None
+
+    @property
+    def classifier(self):
+        self.settle()
         if self._classifier is None:  # not warmed up, or the warm-up failed: load here, errors included
             self._load()
         return self._classifier
@@ -181,7 +184,7 @@ def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
         "corrections_folder": CorrectionsFolder(path=corrections_dir or default_corrections_dir(raw_dir)),
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir(), wait_seconds=wait_seconds),
-        "result_store": ResultStore(path=cache_dir or default_cache_dir()),
+        "result_store": ResultStore(path=cache_dir or default_cache_dir(), models_dir=default_models_dir()),
         "progress": Progress(echo=echo),
         "classifier": ClassifierResource(models_dir=default_models_dir()),
     }

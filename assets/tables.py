@@ -9,9 +9,8 @@ from assets.documents import CLASSIFICATION, document
 from assets.metadata import schema_check_spec, table_result
 from assets.partitions import FILES
 from assets.publication import current_version
-from assets.resources import OutputsFolder, RawFolder, ResultStore
+from assets.resources import RawFolder, ResultStore
 from pipeline import tables
-from pipeline.export import previous_ingestion_times
 from pipeline.model import DocumentResult
 from pipeline.review import flag_for_review
 
@@ -45,7 +44,7 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_fol
     if unprocessed:
         context.log.warning(f"{len(unprocessed)} fichier(s) pas encore traité(s) : {', '.join(unprocessed[:10])}")
     return dg.MaterializeResult(
-        value=results,
+        value=tables.set_aside_duplicates(results),
         data_version=dg.DataVersion(current_version(contents, raw_folder.root)),
         metadata={"documents": len(results), "pas encore traités": len(unprocessed)},
     )
@@ -59,10 +58,13 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_fol
         "date, lieu et format de la session, nombre d'énoncés, restitution en vigueur ou remplacée."
     ),
 )
-def documents(corpus: list[DocumentResult], outputs_folder: OutputsFolder):
+def documents(corpus: list[DocumentResult], result_store: ResultStore):
+    # First-seen times live with the cache, by content: never read back from
+    # published files, which anyone may move or delete.
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    frame = tables.documents_table(corpus, previous_ingestion_times(outputs_folder.root), now)
-    return table_result("documents", frame)
+    cache = result_store.cache
+    ingested = {result.identity: cache.first_seen(result.identity, now) for result in corpus}
+    return table_result("documents", tables.documents_table(corpus, ingested))
 
 
 @dg.asset(

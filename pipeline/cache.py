@@ -3,18 +3,28 @@
 A result is stored under the SHA-256 of the file's bytes and the version
 of the code that produced it: the same bytes read by the same code give
 the same result, whatever the file is called or when it is seen again.
-A change to the extraction code, the classifier model or the taxonomy
-changes the version, and the files are processed afresh.
+
+A stage's version is a fingerprint of what the stage runs: the modules
+its entry points import, transitively, within this package, and the data
+files they read through `files("pipeline").joinpath(...)` — found in the
+sources, never listed by hand, so a new import or data file cannot be
+forgotten. Classification works on the extraction's output, so its
+version includes the extraction's: a parser fix re-reads and
+re-classifies; a new model or taxonomy re-classifies without re-reading.
 
 The index records, for each source file (partition), which content it
 held when last processed, so the aggregates read exactly the files that
-are currently in the raw folder.
+are currently in the raw folder. First-seen times (`ingested_at`) are
+kept here too, by content: they belong to the files, not to whatever was
+last published.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import os
 import pickle
 from functools import lru_cache
 from pathlib import Path
@@ -24,24 +34,68 @@ from pipeline.model import DocumentResult
 from pipeline.readers import tesseract
 
 _PACKAGE = Path(__file__).parent
-_EXTRACTION_SOURCES = ["model.py", "text.py", "intake.py", "process.py", "errors.py", "readers", "parse",
-                       "normalize", "data/departements.csv", "data/acteurs.csv"]
-_CLASSIFICATION_SOURCES = ["classify", "data/taxonomy.json", "data/acronymes.csv"]
-_SOURCES = {"extraction": _EXTRACTION_SOURCES, "classification": _CLASSIFICATION_SOURCES,
-            # Tables, aggregates, report, workbook: any source of the package
-            # (which includes the other two stages' sources).
-            "publication": ["."]}
+# Where each stage starts; what they import and read is found from there.
+_ENTRY_MODULES = {
+    "extraction": ["pipeline.process", "pipeline.isolation"],
+    "classification": ["pipeline.classify.apply", "pipeline.classify.classifier"],
+}
+_INCLUDES = {"classification": "extraction"}
 
 
 @lru_cache(maxsize=None)
-def code_version(stage: str) -> str:
-    """A fingerprint of the files a stage's results depend on. Extraction
-    depends on the OCR engine too: a scan quarantined because Tesseract
-    was missing is read once it is installed."""
-    version = source_digest(_PACKAGE, _SOURCES[stage])
+def code_version(stage: str, package: Path = _PACKAGE) -> str:
+    """A fingerprint of the files a stage's results depend on. Tables,
+    aggregates, report and workbook ("publication") depend on any source
+    of the package. Extraction depends on the OCR engine too: a scan
+    quarantined because Tesseract was missing is read once it is installed."""
+    if stage == "publication":
+        return source_digest(package, ["."])
+    digest = source_digest(package, stage_sources(package, _ENTRY_MODULES[stage]))
     if stage == "extraction":
-        version = hashlib.sha256(f"{version} {tesseract.engine()}".encode()).hexdigest()[:12]
-    return version
+        digest = hashlib.sha256(f"{digest} {tesseract.engine()}".encode()).hexdigest()[:12]
+    if stage in _INCLUDES:
+        digest = hashlib.sha256(f"{code_version(_INCLUDES[stage], package)}\0{digest}".encode()).hexdigest()[:12]
+    return digest
+
+
+def stage_sources(package: Path, modules: list[str]) -> list[str]:
+    """The package's files that `modules` run: their own and every module
+    they import within the package (at any depth, including imports made
+    inside functions), plus the data files and folders named in a
+    `joinpath(...)` of string literals. Paths relative to the package."""
+    todo, found = list(modules), set()
+    while todo:
+        module = todo.pop()
+        path = _module_file(package, module)
+        if path is None or path in found:
+            continue
+        found.add(path)
+        parts = module.split(".")
+        todo += [".".join(parts[:depth]) for depth in range(1, len(parts))]  # its packages run first
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath"
+                  and node.args and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in node.args)):
+                data = package.joinpath(*(arg.value for arg in node.args))
+                if data.exists():
+                    found.add(data)
+    return sorted(path.relative_to(package).as_posix() for path in found)
+
+
+def _module_file(package: Path, module: str) -> Path | None:
+    """The file of a module of this package (None for any other module)."""
+    parts = module.split(".")
+    if parts[0] != package.name:
+        return None
+    base = package.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def source_digest(root: Path, names: list[str]) -> str:
@@ -68,11 +122,20 @@ def corpus_version(contents: dict[str, str], code: str = "") -> str:
 
 
 class ResultCache:
-    def __init__(self, root: Path) -> None:
+    """`model` names the classifier version in service when it is not the
+    shipped one (pipeline/classify/versions.py): its classifications are
+    kept apart, so a promotion or a roll-back re-classifies from the
+    extraction cache, and rolling back finds the earlier ones again."""
+
+    def __init__(self, root: Path, model: str = "") -> None:
         self.root = root
+        self.model = model
 
     def _result_path(self, stage: str, sha256: str) -> Path:
-        return self.root / stage / code_version(stage) / f"{sha256}.pickle"
+        version = code_version(stage)
+        if stage == "classification" and self.model:
+            version = f"{version}-{self.model}"
+        return self.root / stage / version / f"{sha256}.pickle"
 
     def get(self, stage: str, sha256: str) -> DocumentResult | None:
         path = self._result_path(stage, sha256)
@@ -109,3 +172,26 @@ class ResultCache:
 
     def forget(self, key: str) -> None:
         self._index_path(key).unlink(missing_ok=True)
+
+    def first_seen(self, identity: str, now: str) -> str:
+        """When this content was first seen: `now` the first time it is asked
+        for (recorded for good), the recorded time ever after."""
+        path = self.root / "first_seen" / identity
+        if not path.exists():
+            _create_once(path, now.encode())
+        return path.read_text()
+
+
+def _create_once(path: Path, data: bytes) -> None:
+    """Write a whole file at `path` unless it exists: a temporary file
+    linked into place, so a concurrent first writer wins and no reader
+    ever sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()

@@ -57,8 +57,10 @@ ROLES = ["retex", "irritant", "point_fort", "besoin", "levier", "action", "acteu
          "indicateur", "difficulte"]
 CLASSIFIED_ROLES = ["irritant", "point_fort", "besoin", "levier", "action", "difficulte"]
 STATUSES = ["ok", "partial", "rejected"]
+# A byte-identical copy of a file read under another name (since v1.1).
+DUPLICATE_REASON = "duplicate"
 DOCUMENT_REASONS = ["encrypted", "corrupt", "empty", "no_text_layer", "not_a_restitution", "too_large",
-                    "unsupported_format", "missing_sections"]
+                    "unsupported_format", "missing_sections", DUPLICATE_REASON]
 # Quarantine rows for single items (not whole files) carry this reason.
 UNKNOWN_THEME_REASON = "unknown_theme"
 SESSION_FORMATS = ["presentiel", "distanciel", "hybride"]

@@ -1,4 +1,5 @@
-"""The one exception the per-file boundary turns into a quarantine row."""
+"""The exceptions of the per-file boundary: the one it turns into a
+quarantine row, and the one that means "no outcome in this run"."""
 
 from __future__ import annotations
 
@@ -14,3 +15,12 @@ class RejectedFile(Exception):
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
+
+
+class SourceChanged(Exception):
+    """The file vanished or was rewritten while it was being read.
+
+    Not a property of the file: nothing about it may be cached. The file
+    is left out of this run; the sensor or the next run reads it as it is
+    then.
+    """

@@ -76,19 +76,6 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Pat
     return written
 
 
-def previous_ingestion_times(outputs: Path) -> dict[str, str]:
-    """document_id → ingested_at from the last documents.csv, if any."""
-    path = outputs / "documents.csv"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {
-            row["document_id"]: row["ingested_at"]
-            for row in csv.DictReader(handle)
-            if row.get("document_id") and row.get("ingested_at")
-        }
-
-
 def write_duckdb(path: Path, csv_files: dict[str, Path]) -> None:
     """A DuckDB database holding the same tables as the CSV files.
 

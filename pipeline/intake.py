@@ -7,15 +7,19 @@ cheaply, so the readers only ever see a PDF, a DOCX or an ODT of sane size.
 
 from __future__ import annotations
 
-import hashlib
+import io
+import struct
 import zipfile
-from pathlib import Path
 
 from pipeline.errors import RejectedFile
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100  # normal DOCX parts stay under ~30:1 (FIELD-NOTES)
+# A DOCX holds a few dozen parts; each directory entry costs ~0.5 kB once
+# parsed, so a 50 MB zip of a million empty members would take gigabytes.
+MAX_ZIP_MEMBERS = 10_000
+_MIN_DIRECTORY_ENTRY = 46  # bytes of a central directory entry with an empty name
 _RATIO_CHECK_FROM = 1024 * 1024  # tiny parts compress wildly without harm
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
@@ -24,18 +28,10 @@ _ODF_TEXT = (b"application/vnd.oasis.opendocument.text", b"application/vnd.oasis
 SUPPORTED = ("pdf", "docx", "odt")
 
 
-def content_hash(path: Path) -> str:
-    """The file's SHA-256: its identity, whatever it is called."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sniff(path: Path) -> str:
-    """Return "pdf", "docx" or "odt", or raise RejectedFile with the contract's reason."""
-    size = path.stat().st_size
+def sniff(data: bytes, size: int, suffix: str) -> str:
+    """Return "pdf", "docx" or "odt" for a file of `size` bytes, `data` (empty when
+    it is too large to load) and name ending in `suffix`, or raise
+    RejectedFile with the contract's reason."""
     if size == 0:
         raise RejectedFile("empty", "Le fichier est vide (0 octet).")
     if size > MAX_FILE_BYTES:
@@ -43,28 +39,28 @@ def sniff(path: Path) -> str:
             "too_large",
             f"Le fichier pèse {size / 1e6:.0f} Mo (maximum accepté : {MAX_FILE_BYTES / 1e6:.0f} Mo).",
         )
-    with path.open("rb") as handle:
-        head = handle.read(2048)
+    head = data[:2048]
     if b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return _sniff_zip(path)
+        return _sniff_zip(data, suffix)
     if head.startswith(_OLE_MAGIC):
-        return _sniff_ole(path)
+        return _sniff_ole(data)
     if not head.strip():
         raise RejectedFile("empty", "Le fichier ne contient que des espaces ou des octets nuls.")
-    if path.suffix.lower().lstrip(".") in SUPPORTED:
+    if suffix.lower().lstrip(".") in SUPPORTED:
         raise RejectedFile(
             "corrupt",
-            f"Le fichier porte l'extension {path.suffix} mais son contenu n'est ni un PDF, "
+            f"Le fichier porte l'extension {suffix} mais son contenu n'est ni un PDF, "
             "ni un document Word, ni un document OpenDocument.",
         )
-    raise RejectedFile("unsupported_format", _unsupported_message(path))
+    raise RejectedFile("unsupported_format", _unsupported_message(suffix))
 
 
-def _sniff_zip(path: Path) -> str:
+def _sniff_zip(data: bytes, suffix: str) -> str:
+    _check_member_count(data)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             names = {member.filename for member in members}
             if "word/document.xml" in names:
@@ -85,9 +81,28 @@ def _sniff_zip(path: Path) -> str:
                     )
     except zipfile.BadZipFile as exc:
         raise RejectedFile("corrupt", f"L'archive du document (Word ou OpenDocument) est endommagée ({exc}).") from exc
-    if path.suffix.lower() == ".docx":
+    if suffix.lower() == ".docx":
         raise RejectedFile("corrupt", "Le fichier .docx ne contient pas de document Word (word/document.xml absent).")
-    raise RejectedFile("unsupported_format", _unsupported_message(path))
+    raise RejectedFile("unsupported_format", _unsupported_message(suffix))
+
+
+def _check_member_count(data: bytes) -> None:
+    """Refuse a zip of too many members from its end record, before the
+    zipfile module builds an object for each entry of its directory. The
+    record's count can lie (zipfile reads the directory by its size), so
+    the directory's size bounds the count too; 0xFFFF means more (ZIP64),
+    which no DOCX needs."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 16 > len(data):
+        return  # no end record: zipfile reports the archive as damaged
+    count, directory_size = struct.unpack_from("<HI", data, end + 10)
+    members = max(count, directory_size // _MIN_DIRECTORY_ENTRY)
+    if members > MAX_ZIP_MEMBERS:
+        raise RejectedFile(
+            "too_large",
+            f"L'archive du document Word compte environ {members} éléments "
+            f"(maximum accepté : {MAX_ZIP_MEMBERS}) : fichier refusé.",
+        )
 
 
 def _check_inflation(members: list[zipfile.ZipInfo], what: str) -> None:
@@ -128,8 +143,7 @@ def _check_no_dtd(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], writ
             )
 
 
-def _sniff_ole(path: Path) -> str:
-    data = path.read_bytes()
+def _sniff_ole(data: bytes) -> str:
     if _ENCRYPTED_PACKAGE in data:
         raise RejectedFile("encrypted", "Le document Word est protégé par un mot de passe : il ne peut pas être lu.")
     raise RejectedFile(
@@ -138,6 +152,6 @@ def _sniff_ole(path: Path) -> str:
     )
 
 
-def _unsupported_message(path: Path) -> str:
-    suffix = path.suffix or "(sans extension)"
-    return f"Format non pris en charge ({suffix}) : seuls les fichiers PDF, Word (.docx) et OpenDocument (.odt) sont lus."
+def _unsupported_message(suffix: str) -> str:
+    return (f"Format non pris en charge ({suffix or '(sans extension)'}) : seuls les fichiers PDF, Word (.docx) "
+            "et OpenDocument (.odt) sont lus.")

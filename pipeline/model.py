@@ -172,7 +172,7 @@ class Restitution:
 class DocumentResult:
     """The outcome of processing one source file: never an exception."""
 
-    document_id: str
+    document_id: str | None  # None when the bytes were not read: a copy, or a file refused by its name
     source_file: str
     format: str
     status: Status
@@ -183,6 +183,7 @@ class DocumentResult:
     seconds: float = 0.0
     ocr: bool = False  # read from page images (a scan)
     ocr_confidence: float | None = None  # mean OCR word confidence, 0–1
+    identity: str = ""  # what the result is cached under (pipeline.sources.identity)
 
     @property
     def items(self) -> list[Item]:

@@ -2,26 +2,31 @@
 
 Whatever happens inside — a parser bug, a hostile file — the caller gets
 a DocumentResult: `ok`, `partial` or `rejected` with a reason and a French
-message, so that one bad file never stops a national run.
+message, so that one bad file never stops a national run. The one
+exception is SourceChanged: the file vanished or changed while it was
+read, which says nothing about the file and must not be recorded.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import RejectedFile
-from pipeline.intake import content_hash, sniff
+from pipeline.intake import sniff
 from pipeline.model import DocumentResult
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.readers import ocr
 from pipeline.readers.docx_reader import read_docx
 from pipeline.readers.odt_reader import read_odt
 from pipeline.readers.pdf_reader import ScannedPdf, read_pdf
+from pipeline.sources import read_source, refusal, refusal_identity, source_name
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,17 @@ log = logging.getLogger(__name__)
 # (or hostile) and must not hold up the run. A scan's OCR takes seconds per
 # page: its deadline grows by ocr.SECONDS_PER_PAGE for each page.
 MAX_SECONDS_PER_FILE = 120
+# The readers of each format the intake recognises, all reading the same bytes.
+READERS = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}
+
+
+def timeout_message(seconds: float) -> str:
+    return f"La lecture du fichier a dépassé {seconds:.0f} s : document trop lourd ou malformé, fichier refusé."
+
+
+TIMEOUT_MESSAGE = timeout_message(MAX_SECONDS_PER_FILE)
+OUT_OF_MEMORY_MESSAGE = ("La lecture du fichier a dépassé la mémoire allouée à un lecteur : "
+                         "document trop lourd ou piégé, fichier refusé.")
 
 
 class _Timeout(BaseException):
@@ -43,31 +59,35 @@ SECTION_LABELS = {
 }
 
 
-def document_id(path: Path) -> str:
-    """First 16 hex digits of the file's SHA-256: stable across renames."""
-    return content_hash(path)[:16]
-
-
-def process_file(path: Path, raw_root: Path) -> DocumentResult:
+def process_file(path: Path, raw_root: Path,
+                 on_extension: Callable[[float], None] | None = None) -> DocumentResult:
+    """Read, parse and judge one file, whose bytes are read once: the
+    result's document_id and identity are the SHA-256 of what was parsed.
+    Raises SourceChanged when the file vanishes or changes meanwhile.
+    `on_extension` hears of each extension of the file's deadline (a scan's
+    pages), for a watchdog outside this process."""
     started = time.perf_counter()
-    source = path.relative_to(raw_root).as_posix()
-    try:
-        doc_id = document_id(path)
-    except OSError as exc:
-        return DocumentResult("", source, _suffix(path), "rejected", "corrupt",
-                              f"Le fichier n'a pas pu être lu ({exc.strerror or exc}).")
-    result = DocumentResult(doc_id, source, _suffix(path), "rejected", None, "")
+    source = source_name(path.relative_to(raw_root).as_posix())
+    refused = refusal(path, raw_root)
+    if refused is not None:  # never opened
+        return DocumentResult(None, source, declared_format(path), "rejected", refused.reason, refused.message,
+                              identity=refusal_identity(refused))
+    content = read_source(path)
+    result = DocumentResult(content.sha256[:16], source, declared_format(path), "rejected", None, "",
+                            identity=content.sha256)
     budget = MAX_SECONDS_PER_FILE
     try:
         with _deadline(MAX_SECONDS_PER_FILE) as extend:
-            kind = sniff(path)
+            kind = sniff(content.data, content.size, path.suffix)
             result.format = kind
             try:
-                layout = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}[kind](path)
+                layout = READERS[kind](io.BytesIO(content.data))
             except ScannedPdf as scan:
                 result.n_pages = scan.n_pages
                 budget += extend(scan.n_pages * ocr.SECONDS_PER_PAGE)
-                scanned = ocr.read_scan(path, scan)
+                if on_extension is not None:
+                    on_extension(scan.n_pages * ocr.SECONDS_PER_PAGE)
+                scanned = ocr.read_scan(content.data, scan)
                 layout = scanned.layout
                 result.ocr, result.ocr_confidence = True, scanned.confidence
             result.n_pages = layout.n_pages
@@ -76,17 +96,33 @@ def process_file(path: Path, raw_root: Path) -> DocumentResult:
     except RejectedFile as exc:
         result.status, result.reason, result.message = "rejected", exc.reason, exc.message
     except _Timeout:
-        result.status, result.reason = "rejected", "too_large"
-        result.message = (f"La lecture du fichier a dépassé {budget:.0f} s : "
-                          "document trop lourd ou malformé, fichier refusé.")
+        result.status, result.reason, result.message = "rejected", "too_large", timeout_message(budget)
         result.restitution = None
     except Exception as exc:  # the per-file boundary: log it, quarantine the file, go on
-        log.exception("Unexpected error on %s", source)
-        result.status, result.reason = "rejected", "corrupt"
-        result.message = f"Le fichier n'a pas pu être analysé ({type(exc).__name__} : {exc})."[:500]
-        result.restitution = None
+        result.status, result.restitution = "rejected", None
+        # pdfplumber wraps whatever pdfminer raises: our own refusals (a bounded
+        # stream) and the worker's memory limit (pipeline.isolation) included.
+        if (refused := _raised_within(exc, RejectedFile)) is not None:
+            result.reason, result.message = refused.reason, refused.message
+        elif _raised_within(exc, MemoryError) is not None:
+            result.reason, result.message = "too_large", OUT_OF_MEMORY_MESSAGE
+        else:
+            log.exception("Unexpected error on %s", source)
+            result.reason = "corrupt"
+            result.message = f"Le fichier n'a pas pu être analysé ({type(exc).__name__} : {exc})."[:500]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _raised_within(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of type `kind` in `exc`'s chain of causes."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 @contextmanager
@@ -136,5 +172,6 @@ def _judge(result: DocumentResult, restitution) -> None:
         result.message = f"{len(restitution.items)} énoncés extraits."
 
 
-def _suffix(path: Path) -> str:
+def declared_format(path: Path) -> str:
+    """The format a file's name claims (its extension), until its bytes say."""
     return path.suffix.lower().lstrip(".") or "inconnu"

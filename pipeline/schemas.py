@@ -41,6 +41,11 @@ def _is_empty():
     return pa.Check(lambda s: s.map(lambda v: v is None), element_wise=False, error="vide (à remplir par l'analyste)")
 
 
+def _unique_when_present():
+    return pa.Check(lambda s: not s.dropna().duplicated().any(), element_wise=False,
+                    error="unique (hors cellules vides)")
+
+
 def _count(minimum: int = 0):
     """An aggregate count (pandas int64)."""
     return pa.Column(int, pa.Check.ge(minimum), coerce=True, nullable=False)
@@ -52,7 +57,9 @@ def _column(checks=None, nullable=True, unique=False, description=""):
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "documents": pa.DataFrameSchema({
-        "document_id": _column(nullable=False, unique=True, description="16 premiers caractères hexadécimaux du SHA-256 du fichier"),
+        "document_id": _column([_unique_when_present()],
+                               description="16 premiers caractères hexadécimaux du SHA-256 du fichier ; vide pour une "
+                                           "copie (duplicate) ou un fichier refusé sans être ouvert"),
         "source_file": _column(nullable=False, description="chemin relatif au dossier source"),
         "format": _column(nullable=False, description="pdf, docx, odt (ou extension du fichier refusé)"),
         "status": _column([pa.Check.isin(contract.STATUSES)], nullable=False, description="ok, partial, rejected"),
@@ -98,7 +105,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "indicateurs": _column(nullable=False),
     }, strict=True, ordered=True),
     "quarantine": pa.DataFrameSchema({
-        "source_file": _column(nullable=False), "document_id": _column(nullable=False),
+        "source_file": _column(nullable=False), "document_id": _column(),
         "reason": _column([pa.Check.isin([*contract.DOCUMENT_REASONS, contract.UNKNOWN_THEME_REASON])], nullable=False),
         "message": _column(nullable=False), "detected_at": _column(nullable=False),
     }, strict=True, ordered=True),

@@ -7,9 +7,11 @@ formats them as the contract says (empty cell, true/false, " | ").
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
+
 import pandas as pd
 
-from pipeline.contract import COLUMNS, UNKNOWN_THEME_REASON
+from pipeline.contract import COLUMNS, DUPLICATE_REASON, UNKNOWN_THEME_REASON
 from pipeline.model import DocumentResult, Item
 from pipeline.normalize.themes import UNKNOWN
 
@@ -157,18 +159,44 @@ def mark_current(documents: pd.DataFrame) -> pd.DataFrame:
     return documents
 
 
+def set_aside_duplicates(results: list[DocumentResult]) -> list[DocumentResult]:
+    """Byte-identical files count once (contract v1.1): the first by path is
+    the one read; each copy becomes a `rejected`/`duplicate` row naming it,
+    with no document_id (the id belongs to the file read) and nothing else.
+    Paths are ordered by folder, then by name before its extension, so that
+    "x.docx" comes before its copy "x (1).docx"."""
+    originals: dict[str, DocumentResult] = {}
+    kept = []
+    for result in sorted(results, key=lambda r: _path_order(r.source_file)):
+        original = originals.setdefault(result.identity, result)
+        if original is result:
+            kept.append(result)
+            continue
+        kept.append(DocumentResult(
+            None, result.source_file, result.format, "rejected", DUPLICATE_REASON,
+            f"Copie identique, octet pour octet, de « {original.source_file} » : seul ce fichier est lu.",
+            identity=result.identity,
+        ))
+    return kept
+
+
+def _path_order(source_file: str) -> tuple[str, ...]:
+    path = PurePosixPath(source_file)
+    return (*path.parent.parts, path.stem, path.suffix)
+
+
 def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS[name], dtype=object)
 
 
 def _ordered(results: list[DocumentResult]) -> list[DocumentResult]:
-    return sorted(results, key=lambda r: (r.source_file, r.document_id))
+    return sorted(results, key=lambda r: r.source_file)
 
 
-def documents_table(results: list[DocumentResult], ingested: dict[str, str], now: str) -> pd.DataFrame:
-    """One row per file. `ingested` maps a document_id to the time its
-    content was first seen, so reprocessing the same bytes keeps it."""
-    rows = [document_row(r, ingested.get(r.document_id, now)) for r in _ordered(results)]
+def documents_table(results: list[DocumentResult], ingested: dict[str, str]) -> pd.DataFrame:
+    """One row per file. `ingested` maps each result's identity to the time
+    its content was first seen, so reprocessing the same bytes keeps it."""
+    rows = [document_row(r, ingested[r.identity]) for r in _ordered(results)]
     return mark_current(_frame("documents", rows))
 
 
@@ -198,5 +226,5 @@ def actions_table(results: list[DocumentResult]) -> pd.DataFrame:
 def quarantine_table(results: list[DocumentResult], documents: pd.DataFrame) -> pd.DataFrame:
     """Quarantine rows dated by their file's first ingestion, so that a
     rerun on the same files writes the same bytes."""
-    seen = dict(zip(documents["document_id"], documents["ingested_at"]))
-    return _frame("quarantine", [row for r in _ordered(results) for row in quarantine_rows(r, seen.get(r.document_id, ""))])
+    seen = dict(zip(documents["source_file"], documents["ingested_at"]))
+    return _frame("quarantine", [row for r in _ordered(results) for row in quarantine_rows(r, seen[r.source_file])])

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import dagster as dg
 import openpyxl
-import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
@@ -34,7 +33,7 @@ from pipeline.aggregate import MATRIX_ROLES
 from pipeline.contract import CATEGORIES, COLUMNS, THEME_CODES
 from pipeline.corrections import CHOICE_SEPARATOR, parse_code
 from pipeline.labels import category_labels
-from pipeline.review import MIN_ERROR, Signals, review_queue
+from pipeline.review import MIN_ERROR, Signals
 from pipeline.workbook import LISTS_SHEET, REVIEW_SHEET
 
 FILES = ["sarthe-72.docx", "EGNum_Ille_et_vilaine_synthese_def.docx"]

@@ -87,7 +87,7 @@ def build_tables(raw: Path, classify: bool = False) -> dict[str, pd.DataFrame]:
         from pipeline.classify.classifier import Classifier
 
         classify_items(classifiable_items(results), Classifier())
-    documents = tables.documents_table(results, {}, "2020-12-01T00:00:00Z")
+    documents = tables.documents_table(results, {result.identity: "2020-12-01T00:00:00Z" for result in results})
     items = tables.items_table(results)
     participants = tables.participants_table(results)
     actions = tables.actions_table(results)

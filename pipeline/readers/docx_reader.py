@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import docx
 from docx.oxml.ns import qn
@@ -33,8 +33,9 @@ _SKIPPED = {qn("w:delText"), qn("w:instrText"), qn("w:pPr"), qn("w:rPr"), qn("w:
             "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
 
 
-def read_docx(path: Path) -> Layout:
-    document = docx.Document(str(path))
+def read_docx(source: Path | BinaryIO) -> Layout:
+    """A DOCX file, by path or as an open binary stream."""
+    document = docx.Document(str(source) if isinstance(source, Path) else source)
     styles = _StyleInfo(document)
     reader = _BodyReader(styles)
     reader.walk(document.element.body)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -42,13 +41,14 @@ class ScanLayout:
     confidence: float  # mean word confidence, 0–1
 
 
-def read_scan(path: Path, no_text: RejectedFile, settings: ScanSettings = SETTINGS) -> ScanLayout:
-    """OCR every page of an image-only PDF. Raises `no_text` (the text
+def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTINGS) -> ScanLayout:
+    """OCR every page of an image-only PDF (its bytes: those the text
+    reader read and the cache is keyed by). Raises `no_text` (the text
     reader's verdict) when no page holds an image or no word is read, and
     RejectedFile (`no_text_layer`) when Tesseract or its French model is
     missing."""
     pages, confidences = [], []
-    document = pdfium.PdfDocument(str(path))
+    document = pdfium.PdfDocument(data)
     try:
         dpis = []
         for index in range(len(document)):

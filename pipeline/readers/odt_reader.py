@@ -22,6 +22,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from typing import Iterator
 
 from lxml import etree
@@ -67,8 +68,9 @@ _SKIPPED = {_q("text:note"), _q("office:annotation"), _q("office:annotation-end"
             _q("draw:custom-shape"), _q("draw:g"), _q("draw:rect"), _q("text:change-start")}
 
 
-def read_odt(path: Path) -> Layout:
-    with zipfile.ZipFile(path) as archive:
+def read_odt(source: Path | BinaryIO) -> Layout:
+    """An OpenDocument text, by path or as an open binary stream."""
+    with zipfile.ZipFile(source) as archive:
         content = _parse(archive.read("content.xml"))
         names = set(archive.namelist())
         styles_root = _parse(archive.read("styles.xml")) if "styles.xml" in names else None

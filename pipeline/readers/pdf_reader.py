@@ -14,10 +14,13 @@ hands it to the same passes (`page_from_words`, `layout_from_pages`).
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+import pdfminer.pdftypes
 import pdfplumber
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
@@ -28,6 +31,9 @@ from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Tabl
 from pipeline.text import starts_with_bullet
 
 MAX_PAGES = 500
+# A page's content stream, a font or an object stream inflates to at most a
+# few MB; a Flate "bomb" of 2 MB inflates to gigabytes.
+MAX_STREAM_BYTES = 64 * 1024 * 1024
 _LINE_TOLERANCE = 3.0  # points: words whose tops differ less share a line
 _EDGE_TOLERANCE = 3.0  # points: column boundaries that match across pages
 _DIGITS_RE = re.compile(r"\d+")
@@ -88,8 +94,37 @@ class ScannedPdf(RejectedFile):
         self.n_pages = n_pages
 
 
-def read_pdf(path: Path) -> Layout:
-    pages = list(_read_pages(path))
+class _BoundedZlib:
+    """What pdfminer sees as the zlib module. pdfminer inflates each Flate
+    stream whole, with zlib.decompress, before anything can look at its
+    size: this decompress stops at MAX_STREAM_BYTES and refuses the file
+    instead, so a bomb never takes more than that. Everything else is
+    zlib's own (a stream cut short still raises zlib.error, as before)."""
+
+    error = zlib.error
+    decompressobj = staticmethod(zlib.decompressobj)
+
+    @staticmethod
+    def decompress(data: bytes) -> bytes:
+        inflater = zlib.decompressobj()
+        inflated = inflater.decompress(data, MAX_STREAM_BYTES + 1)
+        if len(inflated) > MAX_STREAM_BYTES:
+            raise RejectedFile(
+                "too_large",
+                f"Un flux compressé du PDF dépasse {MAX_STREAM_BYTES // 2**20} Mo une fois décompressé "
+                "(fichier piégé ?) : fichier refusé.",
+            )
+        if not inflater.eof:
+            raise zlib.error("incomplete or truncated stream")
+        return inflated
+
+
+pdfminer.pdftypes.zlib = _BoundedZlib
+
+
+def read_pdf(source: Path | BinaryIO) -> Layout:
+    """A PDF file, by path or as an open binary stream."""
+    pages = list(_read_pages(source))
     if not any(page.lines or page.tables for page in pages):
         if not pages:
             raise RejectedFile("empty", "Le PDF ne contient aucune page.")
@@ -105,10 +140,12 @@ def layout_from_pages(pages: list[_Page]) -> Layout:
     return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages)), n_pages=len(pages))
 
 
-def _read_pages(path: Path):
+def _read_pages(source: Path | BinaryIO):
     try:
-        pdf = pdfplumber.open(str(path))
+        pdf = pdfplumber.open(source)
     except PdfminerException as exc:
+        if isinstance(exc.__context__ or exc.__cause__, (RejectedFile, MemoryError)):
+            raise  # a bounded stream or the memory limit: the per-file boundary reads the cause
         raise _classify_open_error(exc) from exc
     with pdf:
         if len(pdf.pages) > MAX_PAGES:
