@@ -253,7 +253,7 @@ def materialize_all(chosen: dict, instance: dg.DagsterInstance, quiet: bool = Fa
     cache = chosen["result_store"].cache
     contents = identities({key: files[key] for key in keys}, chosen["raw_folder"].root)
     stale = [key for key in contents if not cache.is_done(key, contents[key])]
-    version = current_version(contents, chosen["raw_folder"].root)
+    version = current_version(contents, chosen["raw_folder"].root, cache.model)
     corrections = folder_version(chosen["corrections_folder"].root)
     if not stale and is_published(instance, version, chosen["outputs_folder"].root, corrections):
         return None

@@ -23,10 +23,12 @@ DATA_VERSION_TAG = "dagster/data_version"  # where Dagster keeps a materialisati
 _ASSETS_CODE = source_digest(Path(__file__).parent, ["."])
 
 
-def current_version(contents: dict[str, str], raw_root: Path) -> str:
+def current_version(contents: dict[str, str], raw_root: Path, model: str) -> str:
     """`corpus`'s data version for these files (partition key → SHA-256) in
-    this raw folder (the report links to the files by their path)."""
-    return corpus_version(contents, f"{_ASSETS_CODE}\0{raw_root}")
+    this raw folder (the report links to the files by their path), as
+    classified by this model version (promoting or rolling back one changes
+    the categories of files that did not change)."""
+    return corpus_version(contents, f"{_ASSETS_CODE}\0{raw_root}\0{model}")
 
 
 def is_published(instance: dg.DagsterInstance, version: str, outputs: Path, corrections_version: str) -> bool:

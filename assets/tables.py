@@ -45,7 +45,7 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_fol
         context.log.warning(f"{len(unprocessed)} fichier(s) pas encore traité(s) : {', '.join(unprocessed[:10])}")
     return dg.MaterializeResult(
         value=tables.set_aside_duplicates(results),
-        data_version=dg.DataVersion(current_version(contents, raw_folder.root)),
+        data_version=dg.DataVersion(current_version(contents, raw_folder.root, cache.model)),
         metadata={"documents": len(results), "pas encore traités": len(unprocessed)},
     )
 

@@ -15,8 +15,10 @@ corrected gets:
   the aggregates do not count (superseded session, PDF export of a DOCX).
 
 The expected benefit of a check is their product; the queue holds the
-items whose probability of error is at least `MIN_ERROR`, the highest
-benefit first. The three classifier signals may be missing (None): the
+items whose probability of error is at least `MIN_ERROR`, and every item
+of a scan the OCR read with a mean word confidence below `OCR_DOUBT` (its
+text may be misread, whatever its category's score), the highest benefit
+first. The three classifier signals may be missing (None): the
 estimate then rests on the score alone.
 """
 
@@ -35,7 +37,8 @@ CLOSE_MARGIN = 0.15  # a runner-up this close to the primary category is named i
 UNKNOWN_SCORE = 0.5  # the score assumed for an item the classifier left unscored
 RECURRING_WEIGHT = 0.5  # an item of a recurring statement weighs 1.5 times as much
 NOT_COUNTED_WEIGHT = 0.5  # an item outside the aggregates weighs half as much
-MIN_ERROR = 0.05  # items the estimate puts below this are left out of the queue
+MIN_ERROR = 0.05  # items the estimate puts below this are left out of the queue (unless doubtfully read)
+OCR_DOUBT = 0.85  # a scan read with a mean word confidence below this puts its items in the queue
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,13 @@ class Signals:
     cue_category: str | None = None
     recurring_departements: int = 0  # départements of its recurring statement, 0 if none
     counted: bool = True  # in a document the aggregates count
+    ocr_confidence: float | None = None  # its document's mean OCR word confidence, None when not a scan
+
+    @property
+    def doubtful_reading(self) -> bool:
+        """Read from a scan whose words the OCR was unsure of: the text itself
+        may be wrong, whatever the category's score."""
+        return self.ocr_confidence is not None and self.ocr_confidence < OCR_DOUBT
 
     @property
     def close_second(self) -> bool:
@@ -83,6 +93,8 @@ class Signals:
                          "qui pèse sur les chiffres nationaux")
         if not self.counted:
             parts.append("document non compté dans les agrégats")
+        if self.doubtful_reading:
+            parts.append(f"texte lu par reconnaissance de caractères, confiance {_decimal(self.ocr_confidence)}")
         return " ; ".join(parts) + "."
 
 
@@ -110,6 +122,8 @@ def review_queue(items: pd.DataFrame, signals: pd.DataFrame, documents: pd.DataF
     in_recurring = _recurring_departements(recurring)
     counted = counted_ids(documents) if not documents.empty else set()
     source_files = dict(zip(documents["document_id"], documents["source_file"]))
+    ocr_confidences = {document_id: confidence for document_id, ocr, confidence
+                       in zip(documents["document_id"], documents["ocr"], documents["ocr_confidence"]) if ocr is True}
     rows = []
     for row in items.to_dict("records"):
         if not row["category"] or row["category_source"] == "analyst":
@@ -119,8 +133,9 @@ def review_queue(items: pd.DataFrame, signals: pd.DataFrame, documents: pd.DataF
             category=row["category"], score=row["category_score"], margin=known.get("category_margin"),
             model_category=known.get("model_category"), cue_category=known.get("cue_category"),
             recurring_departements=in_recurring.get(row["item_id"], 0), counted=row["document_id"] in counted,
+            ocr_confidence=ocr_confidences.get(row["document_id"]),
         )
-        if item.error() < MIN_ERROR:
+        if item.error() < MIN_ERROR and not item.doubtful_reading:
             continue
         rows.append({**{column: row.get(column) for column in COLUMNS["review_queue"]},
                      "source_file": source_files.get(row["document_id"]), "why": item.why(),

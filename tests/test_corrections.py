@@ -158,6 +158,13 @@ def test_the_classifier_signals_are_named_and_recurring_statements_weigh_more():
     assert Signals("formation", 0.99).error() < MIN_ERROR
 
 
+def test_items_of_a_doubtfully_read_scan_are_flagged_whatever_their_score():
+    scanned = Signals("formation", 0.99, ocr_confidence=0.7)
+    assert scanned.doubtful_reading and "reconnaissance de caractères, confiance 0,70" in scanned.why()
+    assert not Signals("formation", 0.99, ocr_confidence=0.95).doubtful_reading
+    assert not Signals("formation", 0.99).doubtful_reading
+
+
 def test_workbook_review_sheet_offers_the_codes_with_their_labels(case):
     workbook = openpyxl.load_workbook(case["outputs"] / "synthese.xlsx")
     assert workbook.sheetnames[0] == REVIEW_SHEET and workbook[LISTS_SHEET].sheet_state == "hidden"

@@ -192,6 +192,32 @@ def test_a_new_classifier_reclassifies_every_file_without_reading_it_again(run):
     assert _read(outputs / "items.csv") == items
 
 
+def test_a_promoted_model_reclassifies_from_the_cache_and_a_roll_back_returns_to_the_earlier_classes(run, tmp_path):
+    from assets.resources import ClassifierResource, ResultStore
+    from pipeline.classify.paths import default_model_dir
+    from pipeline.classify.versions import ModelStore
+
+    _, _, outputs, _, chosen = run
+    items = _read(outputs / "items.csv")
+    store = ModelStore(tmp_path / "models")
+    version = store.new_version()
+    shutil.copytree(default_model_dir(), version.path, dirs_exist_ok=True)
+    store.promote(version)
+    promoted = {**chosen, "classifier": ClassifierResource(models_dir=str(store.root)),
+                "result_store": ResultStore(path=chosen["result_store"].path, models_dir=str(store.root))}
+    with dg.DagsterInstance.ephemeral() as instance:
+        again = materialize_all(promoted, instance)
+    files = {m.partition: m.metadata for m in again.asset_materializations_for_node("document")}
+    assert set(files) == set(FILES) and not any(metadata["relu"].value for metadata in files.values())
+    assert list((chosen["result_store"].cache.root / "classification").glob(f"*-{version.name}/*.pickle"))
+    assert _read(outputs / "items.csv") == items  # the same model under another name: the same classes
+
+    store.roll_back()
+    with dg.DagsterInstance.ephemeral() as instance:
+        back = materialize_all(promoted, instance)
+    assert back.success and not back.asset_materializations_for_node("document")  # every file classified already
+
+
 def test_cli_runs_the_same_assets(run, tmp_path):
     _, raw, outputs, _, _ = run
     completed = subprocess.run(

@@ -28,6 +28,7 @@ from conftest import CORPUS
 from pipeline.intake import MAX_ZIP_MEMBERS
 from pipeline.isolation import parse_in_processes
 from pipeline.process import OUT_OF_MEMORY_MESSAGE, process_file
+from pipeline.publish import versions_folder
 from pipeline.readers.pdf_reader import MAX_STREAM_BYTES
 from pipeline.sources import partition_key, relative_path_of
 from support import minimal_pdf
@@ -289,7 +290,8 @@ def test_a_byte_identical_copy_is_a_duplicate_naming_the_file_read(odd_folder):
 
 def test_first_seen_times_survive_the_outputs_folder(odd_folder):
     _, _, _, documents, chosen, base = odd_folder
-    shutil.rmtree(base / "out")
+    (base / "out").unlink()  # the link to the published set, and every version behind it
+    shutil.rmtree(versions_folder(base / "out"))
     with dg.DagsterInstance.ephemeral() as instance:
         assert materialize_all(chosen, instance).success
     again = {row["source_file"]: row["ingested_at"] for row in _read(base / "out" / "documents.csv")}
