@@ -29,7 +29,7 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import current_process, get_context
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -72,6 +72,12 @@ def parse_in_processes(paths: list[Path], root: Path, workers: int,
     """Each path's outcome, as the files finish, read by at most `workers`
     processes at once; the next file is handed out when the caller asks
     for the next outcome."""
+    if current_process().daemon:
+        # Celery's prefork pool runs each step in a daemonic process, which may
+        # start none: there the files are read in that process, one by one (a
+        # task per file, the worker pool being the isolation).
+        yield from ((path, _read_here(path, root)) for path in paths)
+        return
     context = _forkserver()
     waiting = list(reversed(paths))
     pool: list[_Worker] = []
@@ -105,6 +111,13 @@ def parse_in_processes(paths: list[Path], root: Path, workers: int,
             _stop(worker)
 
 
+def _read_here(path: Path, root: Path, on_extension=None) -> Outcome:
+    try:
+        return process_file(path, root, on_extension)
+    except SourceChanged as exc:
+        return exc
+
+
 def _start(context, root: Path, memory_growth: int) -> _Worker:
     ours, theirs = context.Pipe()
     process = context.Process(target=_serve, args=(theirs, root, memory_growth), daemon=True, name="egn-lecture")
@@ -129,11 +142,7 @@ def _serve(connection: Connection, root: Path, memory_growth: int) -> None:
             path = connection.recv()
         except EOFError:  # the run is over
             return
-        try:
-            outcome: Outcome = process_file(path, root, lambda seconds: connection.send(Extension(seconds)))
-        except SourceChanged as exc:
-            outcome = exc
-        connection.send(outcome)
+        connection.send(_read_here(path, root, lambda seconds: connection.send(Extension(seconds))))
 
 
 def _collect(worker: _Worker, root: Path) -> Outcome | None:
