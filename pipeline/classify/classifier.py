@@ -50,11 +50,15 @@ class Prediction:
     # What calibration read (the primary's combined score, its margin over
     # the runner-up, a disagreement of model and cues).
     doubt: Doubt
-    margin: float
     # The primary category by the model alone and by the cues alone (None
     # without a cue): where they disagree an analyst should look.
     model_category: str
     cue_category: str | None
+
+    @property
+    def margin(self) -> float:
+        """How far the primary's combined score is ahead of the runner-up's."""
+        return round(self.doubt.margin, 4)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,6 @@ class Classifier:
             categories=[primary, *others][:MAX_CATEGORIES],
             score=round(scoring.calibrate(doubt), 4),
             doubt=doubt,
-            margin=round(doubt.margin, 4),
             model_category=by_model,
             cue_category=by_cues,
         )

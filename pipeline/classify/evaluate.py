@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.classify.classifier import Classifier
+from pipeline.classify.classifier import Classifier, Evidence
 from pipeline.classify.labelled import BLIND_SET, own_records, read_jsonl, truth_records
 from pipeline.classify.metrics import expected_calibration_error, review_precision, scores
 from pipeline.classify.scoring import Scoring
@@ -51,9 +51,11 @@ def blind_set_hash(path: Path = BLIND_SET) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def evaluate(classifier: Classifier, records: list[dict]) -> dict:
+def evaluate(classifier: Classifier, records: list[dict], evidence: list[Evidence] | None = None) -> dict:
+    """The figures of `records`, from their `evidence` when already computed."""
     truths = [r["categories"] for r in records]
-    predictions = classifier.classify([r["text"] for r in records])
+    evidence = evidence if evidence is not None else classifier.evidence([r["text"] for r in records])
+    predictions = [classifier.decide(e) for e in evidence]
     report = scores(truths, predictions)
     report["calibration_error"] = expected_calibration_error(report["calibration"])
     report["review_queue"] = review_precision(truths, predictions, [review_benefit(p) for p in predictions])
@@ -62,8 +64,8 @@ def evaluate(classifier: Classifier, records: list[dict]) -> dict:
 
 def blind(classifier: Classifier, path: Path = BLIND_SET) -> dict:
     records = read_jsonl(path)
-    report = {"file": str(path.name), "sha256": blind_set_hash(path), **evaluate(classifier, records)}
     evidence = classifier.evidence([r["text"] for r in records])
+    report = {"file": str(path.name), "sha256": blind_set_hash(path), **evaluate(classifier, records, evidence)}
     without = scores([r["categories"] for r in records],
                      [classifier.decide(e, Scoring(cue_miss=1.0)) for e in evidence])
     report["without_cues"] = {key: without[key] for key in ("strict", "lenient", "macro_f1", "set_f1")}
