@@ -146,8 +146,8 @@ def read_corrections(folder: Path) -> CorrectionsRead:
         name = path.relative_to(folder).as_posix()
         try:
             records = read_records(path)
-        except Exception as error:  # noqa: BLE001 — any unreadable file is reported, never fatal
-            read.problems[name] = f"Fichier illisible ({type(error).__name__}) : il est ignoré."
+        except Exception:  # noqa: BLE001 — any unreadable file is reported, never fatal
+            read.problems[name] = "Fichier illisible (ni CSV ni classeur Excel lisible) : il est ignoré."
             continue
         if records and "item_id" not in records[0]:
             read.problems[name] = "Pas de colonne « item_id » : le fichier est ignoré."

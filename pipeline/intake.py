@@ -80,7 +80,7 @@ def _sniff_zip(data: bytes, suffix: str) -> str:
                         "enregistrez la restitution au format texte (.odt, .docx) ou PDF.",
                     )
     except zipfile.BadZipFile as exc:
-        raise RejectedFile("corrupt", f"L'archive du document (Word ou OpenDocument) est endommagée ({exc}).") from exc
+        raise RejectedFile("corrupt", "L'archive du document (Word ou OpenDocument) est endommagée ou tronquée.") from exc
     if suffix.lower() == ".docx":
         raise RejectedFile("corrupt", "Le fichier .docx ne contient pas de document Word (word/document.xml absent).")
     raise RejectedFile("unsupported_format", _unsupported_message(suffix))

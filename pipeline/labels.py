@@ -1,27 +1,77 @@
 """French labels of the contract's codes, for what analysts read and pick.
 
-Codes stay in the CSV files; the report, the workbook, the review queue's
-explanations and its drop-down lists show these labels instead. Category
-labels come from the taxonomy analysts maintain (pipeline/data/taxonomy.json),
-theme labels from the contract (pipeline/normalize/themes.py).
+One module, shared by the report, the workbook, the review queue and the
+Dagster UI's metadata, so that a code reads the same everywhere. Codes stay
+in the CSV files. The labels themselves are data (pipeline/data/libelles.json),
+except two that analysts or the contract already own: category labels come
+from the taxonomy (pipeline/data/taxonomy.json), theme labels from the
+contract (pipeline/normalize/themes.py), actor labels from the actors'
+lexicon (pipeline/data/acteurs.csv).
 """
 
 from __future__ import annotations
 
+import csv
+import json
 from functools import lru_cache
+from importlib.resources import files
 
 from pipeline.classify.taxonomy import load_taxonomy
 from pipeline.normalize.themes import THEMES
 
-ROLE_LABELS = {
-    "retex": "Retour d'expérience", "irritant": "Irritant", "point_fort": "Point fort", "besoin": "Besoin",
-    "levier": "Levier", "action": "Action", "acteur": "Acteur", "temporalite": "Temporalité",
-    "indicateur": "Indicateur", "difficulte": "Difficulté",
-}
-THEME_LABELS = THEMES
+# Between a status and its reason: "Rejeté – PDF protégé par mot de passe".
+STATUS_REASON_SEPARATOR = " – "
+
+
+def _data(name: str) -> str:
+    return files("pipeline").joinpath("data", name).read_text(encoding="utf-8")
+
+
+_LABELS: dict = json.loads(_data("libelles.json"))
+
+STATUS_LABELS: dict[str, str] = _LABELS["statuts"]
+REASON_LABELS: dict[str, str] = _LABELS["raisons"]
+# Singular labels (what a cell or a drop-down shows) and plural headings.
+ROLE_LABELS: dict[str, str] = {code: pair[0] for code, pair in _LABELS["roles"].items()}
+ROLE_PLURALS: dict[str, str] = {code: pair[1] for code, pair in _LABELS["roles"].items()}
+THEME_LABELS: dict[str, str] = THEMES
+THEME_SHORT_LABELS: dict[str, str] = _LABELS["themes_courts"]
+PARTICIPANT_LABELS: dict[str, str] = _LABELS["participants"]
+# The empty code is "no time frame stated".
+TEMPORALITE_LABELS: dict[str, str] = _LABELS["temporalites"]
+SESSION_FORMAT_LABELS: dict[str, str] = _LABELS["formats_de_session"]
+FILE_FORMAT_LABELS: dict[str, str] = _LABELS["formats_de_fichier"]
+SECTION_LABELS: dict[str, str] = _LABELS["sections"]
+EXPECTED_SECTION_LABELS: dict[str, str] = _LABELS["sections_attendues"]
+CATEGORY_SOURCE_LABELS: dict[str, str] = _LABELS["sources_de_categorie"]
+CORRECTION_STATUS_LABELS: dict[str, str] = _LABELS["statuts_de_correction"]
+YES_NO: dict[bool, str] = {True: _LABELS["oui_non"]["true"], False: _LABELS["oui_non"]["false"]}
 
 
 @lru_cache(maxsize=1)
 def category_labels() -> dict[str, str]:
     """French labels of the 13 categories, from the taxonomy analysts maintain."""
     return {category.code: category.label for category in load_taxonomy()}
+
+
+@lru_cache(maxsize=1)
+def actor_labels() -> dict[str, str]:
+    """French labels of the actor codes, from the actors' lexicon (its `note` column)."""
+    labels = {row["code"]: row["note"] for row in csv.DictReader(_data("acteurs.csv").splitlines())}
+    labels["autre"] = _LABELS["autres_acteurs"]
+    return labels
+
+
+def label(labels: dict, code: object) -> str:
+    """A code's label, or the code itself when it has none (a value no
+    list foresaw must still show, never vanish)."""
+    if code is None or (isinstance(code, float) and code != code):
+        return ""
+    return labels.get(code, str(code))
+
+
+def status_label(status: str, reason: str | None = None) -> str:
+    """A file's status as an analyst reads it: "Intégré", "Partiel – Sections
+    manquantes", "Rejeté – PDF protégé par mot de passe"."""
+    text = label(STATUS_LABELS, status)
+    return text + STATUS_REASON_SEPARATOR + label(REASON_LABELS, reason) if reason else text

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from pipeline.errors import RejectedFile
 from pipeline.intake import sniff
-from pipeline.model import DocumentResult
+from pipeline.labels import EXPECTED_SECTION_LABELS
+from pipeline.model import DocumentResult, Restitution
+from pipeline.normalize.departements import guess_from_file_name
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.readers import ocr
 from pipeline.readers.docx_reader import read_docx
@@ -43,6 +45,9 @@ def timeout_message(seconds: float) -> str:
 
 
 TIMEOUT_MESSAGE = timeout_message(MAX_SECONDS_PER_FILE)
+# No exception name or text: they mean nothing to an analyst (the log keeps them).
+UNREADABLE_MESSAGE = ("Le fichier n'a pas pu être analysé : il est endommagé, ou sa structure n'est pas "
+                      "celle d'un document PDF, Word ou LibreOffice lisible.")
 OUT_OF_MEMORY_MESSAGE = ("La lecture du fichier a dépassé la mémoire allouée à un lecteur : "
                          "document trop lourd ou piégé, fichier refusé.")
 
@@ -50,13 +55,6 @@ OUT_OF_MEMORY_MESSAGE = ("La lecture du fichier a dépassé la mémoire allouée
 class _Timeout(BaseException):
     """Not an Exception: parsers wrap every Exception they meet (pdfplumber
     does), and the deadline must reach the per-file boundary intact."""
-
-SECTION_LABELS = {
-    "intro": "Introduction (tableau de la session)",
-    "diagnostic": "Diagnostic des points forts et irritants",
-    "projection": "Synthèse des besoins & axes d'amélioration",
-    "plan_action": "Plan d'action",
-}
 
 
 def process_file(path: Path, raw_root: Path,
@@ -70,12 +68,14 @@ def process_file(path: Path, raw_root: Path,
     source = source_name(path.relative_to(raw_root).as_posix())
     refused = refusal(path, raw_root)
     if refused is not None:  # never opened
-        return DocumentResult(None, source, declared_format(path), "rejected", refused.reason, refused.message,
+        return DocumentResult(None, source, declared_format(path), "rejected", refused.reason,
+                              refused.message + guessed_departement(source, None),
                               identity=refusal_identity(refused))
     content = read_source(path)
     result = DocumentResult(content.sha256[:16], source, declared_format(path), "rejected", None, "",
                             identity=content.sha256)
     budget = MAX_SECONDS_PER_FILE
+    restitution = None
     try:
         with _deadline(MAX_SECONDS_PER_FILE) as extend:
             kind = sniff(content.data, content.size, path.suffix)
@@ -108,10 +108,25 @@ def process_file(path: Path, raw_root: Path,
             result.reason, result.message = "too_large", OUT_OF_MEMORY_MESSAGE
         else:
             log.exception("Unexpected error on %s", source)
-            result.reason = "corrupt"
-            result.message = f"Le fichier n'a pas pu être analysé ({type(exc).__name__} : {exc})."[:500]
+            result.reason, result.message = "corrupt", UNREADABLE_MESSAGE
+    if result.status == "rejected":
+        result.message += guessed_departement(source, restitution)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def guessed_departement(source_file: str, restitution: Restitution | None) -> str:
+    """The sentence that names the département a rejected file seems to
+    come from (its cover page, else its name), so that analysts know whom
+    to call; empty when neither says. documents.csv keeps its département
+    columns empty: a guess is not a reading."""
+    meta = restitution.meta if restitution is not None else None
+    if meta is not None and meta.departement_code:
+        return f" Département supposé d'après la page de garde : {meta.departement} ({meta.departement_code})."
+    found = guess_from_file_name(source_file)
+    if found is None:
+        return ""
+    return f" Département supposé d'après le nom du fichier : {found.nom} ({found.code})."
 
 
 def _raised_within(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
@@ -165,7 +180,7 @@ def _judge(result: DocumentResult, restitution) -> None:
     missing = [section for section in REQUIRED_SECTIONS if section not in found]
     if missing:
         result.status, result.reason = "partial", "missing_sections"
-        labels = ", ".join(SECTION_LABELS[section] for section in missing)
+        labels = ", ".join(EXPECTED_SECTION_LABELS[section] for section in missing)
         result.message = f"Restitution incomplète : section(s) absente(s) : {labels}."
     else:
         result.status, result.reason = "ok", None

@@ -91,3 +91,26 @@ def test_extension_that_lies_is_read_by_content(tmp_path):
     shutil.copy(CORPUS / "sarthe-72.pdf", tmp_path / "sarthe-72.docx")
     result = process_file(tmp_path / "sarthe-72.docx", tmp_path)
     assert (result.status, result.format) == ("ok", "pdf")
+
+
+def test_a_rejected_file_names_the_departement_its_name_points_to(tmp_path):
+    """A password-protected PDF cannot be opened, but its name says which
+    DSDEN sent it: the French message says so (documents.csv keeps its
+    département columns empty, a guess is not a reading)."""
+    source = CORPUS / "restitution_EGN_05_protege.pdf"
+    (tmp_path / source.name).write_bytes(source.read_bytes())
+    result = process_file(tmp_path / source.name, tmp_path)
+    assert (result.status, result.reason) == ("rejected", "encrypted")
+    assert "Département supposé d'après le nom du fichier : Hautes-Alpes (05)." in result.message
+    assert result.restitution is None
+
+
+def test_a_corrupt_file_message_names_no_internal_exception(tmp_path):
+    """What an analyst reads says what is wrong with the file, never the
+    parser's exception class (it stays in the log)."""
+    source = CORPUS / "sarthe-72.pdf"
+    (tmp_path / "sarthe-72.pdf").write_bytes(source.read_bytes()[: 4000])
+    result = process_file(tmp_path / "sarthe-72.pdf", tmp_path)
+    assert (result.status, result.reason) == ("rejected", "corrupt")
+    assert "Sarthe (72)" in result.message
+    assert not any(name in result.message for name in ("PSEOF", "Error", "Exception", "KeyError"))

@@ -82,3 +82,25 @@ def resolve_name(text: str) -> Departement | None:
     if found and found[1] >= 85:
         return departements()[names[found[2]][1]]
     return None
+
+
+# A département code standing alone in a file name: "EGN_05", "DSDEN64",
+# "sarthe-72" (not part of a longer number such as a year).
+_NAME_CODE_RE = re.compile(r"(?<![0-9a-z])(?:dsden|dasen)?(2a|2b|97[1-6]|\d{2})(?![0-9a-z])")
+
+
+def guess_from_file_name(source_file: str) -> Departement | None:
+    """The département a file's name points to, for a file that could not be
+    read: analysts then know whom to call. A name ("Bouches_du_rhone") and a
+    code ("EGN_13") must agree when both are there; two different codes say
+    nothing."""
+    stem = fold(source_file.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    spaced = " " + re.sub(r"[^0-9a-z]+", " ", stem) + " "
+    codes = {code.upper() for code in _NAME_CODE_RE.findall(stem.replace(" ", "_"))} & departements().keys()
+    named = [code for name, code in _names() if f" {name} " in spaced]
+    by_name = max(named, key=lambda c: len(departements()[c].nom)) if named else None
+    if by_name and (not codes or by_name in codes):
+        return departements()[by_name]
+    if len(codes) == 1 and by_name is None:
+        return departements()[codes.pop()]
+    return None

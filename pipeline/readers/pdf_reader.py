@@ -163,7 +163,7 @@ def _classify_open_error(exc: Exception) -> RejectedFile:
     cause = exc.__context__ or exc.__cause__
     if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(cause).lower():
         return RejectedFile("encrypted", "Le PDF est protégé par un mot de passe : il ne peut pas être lu.")
-    return RejectedFile("corrupt", f"Le PDF est endommagé ou tronqué ({type(cause).__name__ if cause else 'erreur'}).")
+    return RejectedFile("corrupt", "Le PDF est endommagé ou tronqué.")
 
 
 def _read_page(page) -> _Page:
