@@ -8,12 +8,11 @@ import pandas as pd
 
 from assets import aggregates, tables
 from assets.corrections import corrections_refusees
+from assets.metadata import markdown_table
 from pipeline.aggregate import counted
 from pipeline.contract import THEME_CODES
+from pipeline.labels import status_label
 from pipeline.normalize.themes import THEMES
-
-QUARANTINE_WARNING_SHARE = 0.2
-
 
 @dg.asset_check(asset=tables.items, blocking=True, description="Chaque énoncé porte un code de thème du contrat.")
 def themes_des_enonces(items: pd.DataFrame) -> dg.AssetCheckResult:
@@ -58,15 +57,37 @@ def themes_absents(theme_summary: pd.DataFrame) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=tables.documents,
-                description=f"Avertit quand plus de {QUARANTINE_WARNING_SHARE:.0%} des fichiers ne sont pas intégrés.")
-def part_de_fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckResult:
-    share = float((documents["status"] == "rejected").mean()) if len(documents) else 0.0
+@dg.asset_check(
+    asset=tables.documents,
+    description=(
+        "Avertit dès qu'un fichier n'est pas intégré en entier (rejeté ou partiel) et les liste : statut et "
+        "raison en français, message, et pour un fichier rejeté le département supposé d'après sa page de "
+        "garde ou son nom."
+    ),
+)
+def fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckResult:
+    """Each file's own result is on its partition (check `integration_du_fichier`);
+    this one is the list an analyst works through, in one place."""
+    held = documents[documents["status"] != "ok"]
+    rejected = int((documents["status"] == "rejected").sum())
+    rows = [[f"`{row.source_file}`", status_label(row.status, row.reason), _departement(row), row.message]
+            for row in held.itertuples()]
     return dg.AssetCheckResult(
-        passed=share <= QUARANTINE_WARNING_SHARE, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"part rejetée": dg.MetadataValue.float(round(share, 3)), "fichiers": len(documents)},
+        passed=held.empty, severity=dg.AssetCheckSeverity.WARN,
+        description=(f"{len(held)} fichier(s) sur {len(documents)} non intégré(s) en entier."
+                     if len(held) else "Tous les fichiers sont intégrés."),
+        metadata={
+            "fichiers rejetés": rejected, "fichiers partiels": len(held) - rejected, "fichiers": len(documents),
+            "fichiers non intégrés": dg.MetadataValue.md(
+                markdown_table(["Fichier", "Statut", "Département", "Message"], rows) if rows else "aucun"),
+        },
     )
 
 
+def _departement(row) -> str:
+    """The département read from the file; a rejected file's message names the supposed one."""
+    return f"{row.departement} ({row.departement_code})" if row.departement_code else "—"
+
+
 ALL_CHECKS = [themes_des_enonces, identifiants_uniques, nombres_de_participants,
-              departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine, corrections_refusees]
+              departements_sans_irritant, themes_absents, fichiers_en_quarantaine, corrections_refusees]
