@@ -120,7 +120,7 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
             read.append((key, result, origin))
             progress.document(len(read), len(todo), result, reused=origin is not Origin.NEW)
             if result.status != "ok":
-                context.log.warning(f"{result.source_file} : {result.status} – {result.message}")
+                context.log.warning(f"{result.source_file} : {status_label(result.status, result.reason)}. {result.message}")
             if len(read) % PROGRESS_EVERY == 0 or len(read) == len(todo):
                 context.log.info(f"{len(read)}/{len(todo)} fichiers lus ou repris du cache.")
     reading = time.perf_counter() - started
