@@ -11,7 +11,7 @@ from assets.corrections import corrections_refusees
 from assets.metadata import markdown_table
 from pipeline.aggregate import counted
 from pipeline.contract import THEME_CODES
-from pipeline.labels import status_label
+from pipeline.labels import THEME_LABELS, label, status_label
 from pipeline.normalize.themes import THEMES
 
 @dg.asset_check(asset=tables.items, blocking=True, description="Chaque énoncé porte un code de thème du contrat.")
@@ -41,16 +41,18 @@ def nombres_de_participants(participants: pd.DataFrame) -> dg.AssetCheckResult:
 def departements_sans_irritant(items: pd.DataFrame, documents: pd.DataFrame) -> dg.AssetCheckResult:
     current = counted(documents, documents)
     with_irritant = set(counted(items, documents).query("role == 'irritant'")["dep"])
-    missing = sorted(set(current["dep"]) - with_irritant)
+    missing = current[~current["dep"].isin(with_irritant)].sort_values("dep")
+    names = [_departement(row) or f"`{row.source_file}`" for row in missing.itertuples()]
     return dg.AssetCheckResult(
-        passed=not missing, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"départements sans irritant": dg.MetadataValue.text(", ".join(missing) or "aucun")},
+        passed=missing.empty, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"départements sans irritant": dg.MetadataValue.text(", ".join(names) or "aucun")},
     )
 
 
 @dg.asset_check(asset=aggregates.theme_summary, description="Avertit quand un thème n'apparaît dans aucune restitution.")
 def themes_absents(theme_summary: pd.DataFrame) -> dg.AssetCheckResult:
-    missing = sorted(set(THEMES) - set(theme_summary["theme"]))
+    present = set(theme_summary["theme"])
+    missing = [label(THEME_LABELS, code) for code in THEMES if code not in present]
     return dg.AssetCheckResult(
         passed=not missing, severity=dg.AssetCheckSeverity.WARN,
         metadata={"thèmes absents": dg.MetadataValue.text(", ".join(missing) or "aucun")},
@@ -70,7 +72,7 @@ def fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckResult:
     this one is the list an analyst works through, in one place."""
     held = documents[documents["status"] != "ok"]
     rejected = int((documents["status"] == "rejected").sum())
-    rows = [[f"`{row.source_file}`", status_label(row.status, row.reason), _departement(row), row.message]
+    rows = [[f"`{row.source_file}`", status_label(row.status, row.reason), _departement(row) or "—", row.message]
             for row in held.itertuples()]
     return dg.AssetCheckResult(
         passed=held.empty, severity=dg.AssetCheckSeverity.WARN,
@@ -84,9 +86,11 @@ def fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckResult:
     )
 
 
-def _departement(row) -> str:
-    """The département read from the file; a rejected file's message names the supposed one."""
-    return f"{row.departement} ({row.departement_code})" if row.departement_code else "—"
+def _departement(row) -> str | None:
+    """The département read from a documents row, by name and code (a
+    rejected file's message names the supposed one)."""
+    code = row.departement_code
+    return f"{row.departement} ({code})" if isinstance(code, str) and code else None
 
 
 ALL_CHECKS = [themes_des_enonces, identifiants_uniques, nombres_de_participants,

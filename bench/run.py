@@ -47,6 +47,7 @@ DEV = ROOT.parent / "shared" / "corpus" / "dev" / "raw"
 DAEMON_POLL_SECONDS = 0.2  # how often the daemon's runs and the published outputs are looked at
 DAEMON_DEADLINE_SECONDS = 1800  # a measured phase taking longer than this stops the bench
 DAEMON_STOP_SECONDS = 60  # the daemon's grace period on SIGTERM
+DAEMON_SETTLE_SECONDS = 35  # longer than the sensors' 30 s interval
 FILE_SENSOR = "nouveaux_fichiers"
 SCANS = [ROOT / "tests" / "fixtures" / "generated" / "scan_sarthe-72_p3-4.pdf"]
 
@@ -414,9 +415,10 @@ def daemon_figures(raw: Path, work: Path) -> dict:
     drop = sorted(bench.raw.glob("*.pdf"))[0]
     dropped = bench.raw.parent / f"depot_{drop.name}"
     dropped.write_bytes(drop.read_bytes() + b"\n% depose\n")  # new bytes: read, not taken from the cache
-    yardstick = egn_run(bench.raw, work / "egn", workers=os.cpu_count() or 1)
+    # The machine's load, before and after: the other processes' share of its cores.
     figures: dict = {"corpus": str(raw), "files": len(list(bench.raw.iterdir())),
-                     "egn_run_wall_s": yardstick["wall_s"]}
+                     "load_average_before": round(os.getloadavg()[0], 2)}
+    figures["egn_run_wall_s"] = egn_run(bench.raw, work / "egn", workers=os.cpu_count() or 1)["wall_s"]
     try:
         started = bench.start()
         first = bench.wait_for_publication(set())
@@ -428,10 +430,13 @@ def daemon_figures(raw: Path, work: Path) -> dict:
         dropped_at = time.time()
         figures["one_file_dropped"] = {"file": dropped.name, **bench.wait_for_publication(before)}
         figures["one_file_dropped"]["drop_to_tick_s"] = round(figures["one_file_dropped"]["tick_at"] - dropped_at, 2)
-        # Runs launched by anything (other sensors, automation) by the end: one per tick expected.
+        # Runs launched by anything (other sensors, automation) until the
+        # sensors have all looked again: one per tick that saw files expected.
+        time.sleep(DAEMON_SETTLE_SECONDS)
         figures["runs_in_all"] = len(bench.run_ids())
     finally:
         bench.stop()
+    figures["load_average_after"] = round(os.getloadavg()[0], 2)
     for phase in ("first_start", "one_file_dropped"):
         figures[phase]["tick_at"] = datetime.fromtimestamp(figures[phase]["tick_at"]).isoformat(timespec="seconds")
     return figures
