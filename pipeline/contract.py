@@ -80,3 +80,25 @@ ACTORS = ["ministere", "rectorat", "dsden", "region", "departement", "intercommu
 # Where an item's category, theme and role come from (items.category_source).
 CATEGORY_SOURCES = ["model", "analyst"]
 CORRECTION_STATUSES = ["applied", "item_not_found", "unknown_code", "superseded"]
+
+# The type a CSV consumer reads each column as (DuckDB's names), by column
+# name: a name means the same in every table. Every other column is text,
+# codes and identifiers first: read as numbers, "01" would become 1, "2A"
+# would fail, and a document_id made of digits only would lose its zeros.
+TEXT_TYPE = "VARCHAR"
+_COUNTS = ["n_pages", "n_items", "count", "n_etablissements", "page", "table_index", "row_index", "n_departements",
+           "n_irritant", "n_point_fort", "n_besoin", "n_levier", "n_action", "n_actions", "n_departements_checked",
+           "total_count", "n_departements_count_missing", "rank", "row"]
+COLUMN_TYPES: dict[str, str] = {
+    **dict.fromkeys(_COUNTS, "BIGINT"),
+    **dict.fromkeys(["category_score", "share_departements", "ocr_confidence"], "DOUBLE"),
+    **dict.fromkeys(["is_current", "ocr", "checked", "needs_review"], "BOOLEAN"),
+    "session_date": "DATE",
+    # ISO 8601 in UTC ("2020-12-01T09:30:00Z").
+    **dict.fromkeys(["ingested_at", "detected_at"], "TIMESTAMPTZ"),
+}
+
+
+def column_types(table: str) -> dict[str, str]:
+    """Each column of a table with the type to read it as."""
+    return {column: COLUMN_TYPES.get(column, TEXT_TYPE) for column in COLUMNS[table]}

@@ -4,8 +4,8 @@ No classifier is perfect, and national figures must be right where they
 matter: an analyst sets an item's category, categories, theme or role, or
 excludes it, in a CSV or Excel file dropped into the corrections folder
 (contract v1.1, « Analyst review and corrections »). A filled-in copy of
-`review_queue.csv`, or of the « À vérifier » sheet of `synthese.xlsx`, is
-such a file.
+`review_queue.csv`, or of the « À vérifier » sheet of `synthese.xlsx`
+(whose French headers are read as the columns they show), is such a file.
 
 Corrections apply to the items table only: the documents are never read
 or classified again for them. Every correction read gets one line per
@@ -40,7 +40,7 @@ import pandas as pd
 
 from pipeline.contract import CLASSIFIED_ROLES, COLUMNS, CORRECTION_FIELDS, LIST_SEPARATOR
 from pipeline.export import write_atomic_bytes
-from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels
+from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label, sheet_columns
 from pipeline.text import fold
 
 SUFFIXES = (".csv", ".xlsx")
@@ -150,7 +150,8 @@ def read_corrections(folder: Path) -> CorrectionsRead:
             read.problems[name] = "Fichier illisible (ni CSV ni classeur Excel lisible) : il est ignoré."
             continue
         if records and "item_id" not in records[0]:
-            read.problems[name] = "Pas de colonne « item_id » : le fichier est ignoré."
+            read.problems[name] = (f"Pas de colonne « item_id » (« {column_label('review_queue', 'item_id')} » dans "
+                                   "le classeur) : le fichier est ignoré.")
             continue
         modified = path.stat().st_mtime_ns
         for number, record in enumerate(records, start=1):
@@ -164,8 +165,15 @@ def read_corrections(folder: Path) -> CorrectionsRead:
     return read
 
 
+# The French headers of the workbook's review sheet, as the columns they show:
+# the workbook, or its sheet saved alone, is a corrections file. The labels
+# beside a coded column (« Rôle », after « Rôle (code) ») are no column of the contract.
+_COLUMN_OF_HEADER = {column.header: column.column for column in sheet_columns("review_queue") if not column.labelled}
+
+
 def read_records(path: Path) -> list[dict[str, str]]:
-    """The data rows of a CSV or XLSX file (first sheet) as text, by header name."""
+    """The data rows of a CSV or XLSX file (first sheet) as text, by column
+    name (the contract's, or the workbook's French header for it)."""
     if path.suffix.lower() == ".xlsx":
         rows = _xlsx_rows(path)
     else:
@@ -173,7 +181,7 @@ def read_records(path: Path) -> list[dict[str, str]]:
     rows = [row for row in rows if any(row)]
     if not rows:
         return []
-    header = [cell.strip() for cell in rows[0]]
+    header = [_COLUMN_OF_HEADER.get(cell.strip(), cell.strip()) for cell in rows[0]]
     return [{name: cell.strip() for name, cell in zip(header, row) if name} for row in rows[1:]]
 
 

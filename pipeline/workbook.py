@@ -1,8 +1,15 @@
-"""The contract's tables and the recurring statements in one Excel workbook.
+"""The contract's tables and the recurring statements in one Excel workbook, in French.
 
-Analysts filter and sort in Excel rather than read CSV files, so every
-sheet has its header frozen, an autofilter and readable column widths; a
-first « Synthèse » sheet gives the key figures.
+Analysts filter and sort in Excel rather than read CSV files, so the
+workbook speaks their language: French sheet names and headers (frozen,
+with an autofilter, readable widths), every coded column followed by its
+French labels (« Thème (code) », then « Thème »), dates and times as real
+Excel dates in Paris time, shares and confidences as percentages, long
+texts wrapped, and a title and an author. The codes of the CSV files stay
+at hand: the « Codes et libellés » sheet gives, for each sheet, every
+header with its CSV column and description, then every code list with
+its labels. A « Synthèse » sheet gives the key figures. Headers, sheet
+names and labels all come from `pipeline.labels`.
 
 Statements are untrusted text. A cell whose text starts with "=", "+",
 "-" or "@" would be a formula to Excel (« =HYPERLINK(…) », « +33 1 23 »):
@@ -22,50 +29,79 @@ import io
 import math
 import zipfile
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.aggregate import counted_ids
-from pipeline.contract import COLUMNS, LIST_SEPARATOR
-from pipeline.corrections import CHOICE_SEPARATOR
-from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels
+from pipeline.contract import COLUMN_TYPES, COLUMNS, LIST_SEPARATOR
+from pipeline.corrections import CHOICE_SEPARATOR, EXCLUDE
+from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, SheetColumn, category_labels,
+                             code_lists, column_label, label, sheet_columns)
 from pipeline.normalize.themes import THEMES
+from pipeline.schemas import SCHEMAS
 
-SUMMARY_SHEET = "Synthèse"
-REVIEW_SHEET = "À vérifier"
-LISTS_SHEET = "Listes"
-RECURRING_SHEET = "recurring_statements"
-RECURRING_COLUMNS = COLUMNS["recurring_statements"]
+REVIEW_TABLE, RECURRING_TABLE = "review_queue", "recurring_statements"
+SUMMARY_SHEET = SHEET_NAMES["synthese"]
+REVIEW_SHEET = SHEET_NAMES[REVIEW_TABLE]
+RECURRING_SHEET = SHEET_NAMES[RECURRING_TABLE]
+CODES_SHEET = SHEET_NAMES["codes"]
+LISTS_SHEET = SHEET_NAMES["listes"]
+RECURRING_COLUMNS = COLUMNS[RECURRING_TABLE]
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 MAX_CELL_TEXT = 32767  # Excel's limit for one cell
 MIN_WIDTH, MAX_WIDTH, SAMPLE_ROWS = 8, 70, 400
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="000091")
 TOP_RECURRING = 10
+PARIS = "Europe/Paris"
 # The date of every zip entry (the zip format's earliest), and of the
 # document when there is no file at all.
 FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 NO_DATA_DATE = datetime(2020, 1, 1)
 
+# Cell styles, named as Excel's style gallery shows them (apart from its own
+# « Date », « Pourcentage »…). The number formats are Excel's own codes,
+# which a French Excel shows as « jj/mm/aaaa hh:mm » and « 13,6 % ».
+DATE_STYLE, TIME_STYLE, PERCENT_STYLE, WRAP_STYLE = "Date EGN", "Date et heure EGN", "Pourcentage EGN", "Texte long EGN"
+# The contract's shares and confidences, all between 0 and 1.
+PERCENT_COLUMNS = ("share_departements", "category_score", "ocr_confidence")
+# Statements, messages and lists long enough to need several lines (a
+# statement's two or three categories fit on one: a styled cell costs time).
+WRAPPED_COLUMNS = ("text", "message", "examples", "representative", "quoi", "comment", "indicateurs", "why",
+                   "acteurs_raw", "temporalite_raw", "acteurs", "themes")
+# The « Codes et libellés » sheet: its headers and the two kinds of rows.
+CODES_HEADER = ["Type", "Feuille ou liste", "Code", "Libellé", "Description"]
+COLUMN_ROW, CODE_ROW = "Colonne", "Code"
+
+
+def _named_styles() -> list[NamedStyle]:
+    """The workbook's cell styles (new objects: a style belongs to one workbook)."""
+    return [
+        NamedStyle(DATE_STYLE, number_format="dd/mm/yyyy"),
+        NamedStyle(TIME_STYLE, number_format="dd/mm/yyyy hh:mm"),
+        NamedStyle(PERCENT_STYLE, number_format="0.0%"),
+        NamedStyle(WRAP_STYLE, alignment=Alignment(wrap_text=True, vertical="top")),
+    ]
+
 
 def cell_value(value: object) -> object:
-    """A Python value as the workbook stores it: numbers and booleans stay
-    typed (analysts sum and filter them), lists are joined with " | " as in
-    the CSV files, unknown is an empty cell, the rest is text."""
+    """A Python value as the workbook stores it: numbers, booleans and dates
+    stay typed (analysts sum, filter and sort them), lists are joined with
+    " | " as in the CSV files, unknown is an empty cell, the rest is text."""
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float, date)):
         return value
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
         return cell_value(value.item())
@@ -87,32 +123,43 @@ def _values(raw_row: Iterable[object]) -> list[object]:
     return values
 
 
-def _guarded(sheet, values: list[object]) -> list[object]:
-    """A text Excel would read as a formula becomes an explicit string cell
-    (data type "s", never "f") with the quote prefix Excel keeps when the
-    cell is edited; every other value goes in as it is."""
+def _cells(sheet, values: list[object], styles: list[str | None]) -> list[object]:
+    """A row as appended: a text Excel would read as a formula becomes an
+    explicit string cell (data type "s", never "f") with the quote prefix
+    Excel keeps when the cell is edited; a value of a styled column becomes
+    a cell of that style; every other value goes in as it is (write-only
+    mode is fastest with bare values)."""
     row: list[object] = []
-    for value in values:
-        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-            cell = WriteOnlyCell(sheet, value=value)
+    for value, style in zip(values, styles):
+        formula_like = isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+        if value is None or not (style or formula_like):
+            row.append(value)
+            continue
+        cell = WriteOnlyCell(sheet, value=value)
+        if style:
+            cell.style = style
+        if formula_like:
             cell.data_type = "s"
             cell.quotePrefix = True
-            value = cell
-        row.append(value)
+        row.append(cell)
     return row
 
 
-def _write_sheet(workbook: Workbook, name: str, header: list[str], raw_rows: Iterable[Iterable[object]]):
-    """A sheet with a frozen, styled header, an autofilter over the whole
-    table and widths from its first rows, all set before the rows are
-    streamed: write-only mode keeps time and memory proportional to the data."""
+def _write_sheet(workbook: Workbook, name: str, columns: list[tuple[str, str | None]],
+                 raw_rows: Iterable[Iterable[object]]):
+    """A sheet of (header, style) columns with a frozen, styled header, an
+    autofilter over the whole table and widths from its first rows, all set
+    before the rows are streamed: write-only mode keeps time and memory
+    proportional to the data."""
     sheet = workbook.create_sheet(name)
+    header = [title for title, _ in columns]
+    styles = [style for _, style in columns]
     rows = [_values(raw) for raw in raw_rows]
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
     sample = [header, *rows[:SAMPLE_ROWS]]
     for index in range(len(header)):
-        lengths = [len(str(row[index])) for row in sample if row[index] is not None]
+        lengths = [len(_shown_text(row[index])) for row in sample if row[index] is not None]
         width = max(lengths, default=MIN_WIDTH) + 3  # room for the filter button
         sheet.column_dimensions[get_column_letter(index + 1)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))
     titles = []
@@ -122,8 +169,67 @@ def _write_sheet(workbook: Workbook, name: str, header: list[str], raw_rows: Ite
         titles.append(cell)
     sheet.append(titles)
     for values in rows:
-        sheet.append(_guarded(sheet, values))
+        sheet.append(_cells(sheet, values, styles))
     return sheet
+
+
+def _shown_text(value: object) -> str:
+    """About what a cell shows, for its column's width: a date as « 01/12/2020 10:30 »."""
+    if isinstance(value, datetime):
+        return "00/00/0000 00:00"
+    if isinstance(value, date):
+        return "00/00/0000"
+    return str(value)
+
+
+# --------------------------------------------------------------------------
+# The contract's tables, in French
+# --------------------------------------------------------------------------
+
+
+def _style(column: SheetColumn) -> str | None:
+    if column.labelled:
+        return WRAP_STYLE if column.column in WRAPPED_COLUMNS else None
+    kind = COLUMN_TYPES.get(column.column)
+    if kind == "TIMESTAMPTZ":
+        return TIME_STYLE
+    if kind == "DATE":
+        return DATE_STYLE
+    if column.column in PERCENT_COLUMNS:
+        return PERCENT_STYLE
+    return WRAP_STYLE if column.column in WRAPPED_COLUMNS else None
+
+
+def _shown(column: SheetColumn, values: pd.Series) -> list[object]:
+    """A sheet column's cells from the table's column: the labels of its
+    codes, Paris wall-clock times for UTC timestamps (Excel has no time
+    zones), dates for ISO dates, or the values themselves."""
+    if column.labelled:
+        labels = code_lists()[column.code_list].labels
+        return [_labels_of(value, labels) for value in values]
+    kind = COLUMN_TYPES.get(column.column)
+    if kind == "TIMESTAMPTZ":
+        times = pd.to_datetime(values, utc=True).dt.tz_convert(PARIS).dt.tz_localize(None)
+        return [None if pd.isna(time) else time.to_pydatetime() for time in times]
+    if kind == "DATE":
+        days = pd.to_datetime(values, format="%Y-%m-%d")
+        return [None if pd.isna(day) else day.date() for day in days]
+    return list(values)
+
+
+def _labels_of(value: object, labels: dict[str, str]) -> str | None:
+    """The label of a code, or the labels of a list of codes joined like the codes."""
+    codes = value if isinstance(value, (list, tuple)) else [value]
+    return LIST_SEPARATOR.join(filter(None, (label(labels, code) for code in codes))) or None
+
+
+def _table_sheet(workbook: Workbook, table: str, frame: pd.DataFrame):
+    """A contract table under its French sheet name and headers."""
+    columns = sheet_columns(table)
+    frame = frame.reindex(columns=COLUMNS[table])
+    cells = [_shown(column, frame[column.column]) for column in columns]
+    return _write_sheet(workbook, SHEET_NAMES[table], [(column.header, _style(column)) for column in columns],
+                        zip(*cells))
 
 
 def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> list[list[object]]:
@@ -141,7 +247,8 @@ def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> li
         ["Chiffres clés", "Fichiers reçus", len(documents), "tous les fichiers du dossier source"],
         ["Chiffres clés", "Fichiers intégrés", int(statuses.get("ok", 0)), ""],
         ["Chiffres clés", "Fichiers partiels", int(statuses.get("partial", 0)), "sections manquantes"],
-        ["Chiffres clés", "Fichiers rejetés", int(statuses.get("rejected", 0)), "voir l'onglet quarantine"],
+        ["Chiffres clés", "Fichiers rejetés", int(statuses.get("rejected", 0)),
+         f"voir la feuille « {SHEET_NAMES['quarantine']} »"],
         ["Chiffres clés", "Départements pris en compte", len(counted), "une restitution en vigueur par département"],
         ["Chiffres clés", "Énoncés analysés", in_counted("items"), "départements pris en compte"],
         ["Chiffres clés", "Actions de plans d'action", in_counted("actions"), "départements pris en compte"],
@@ -159,6 +266,31 @@ def summary_rows(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> li
     return rows
 
 
+def codes_rows(tables: list[str]) -> list[list[object]]:
+    """The « Codes et libellés » sheet: each sheet's headers with the CSV
+    column they show and its description (from the schemas, as in the data
+    dictionary), then every code list with its labels."""
+    rows: list[list[object]] = []
+    for table in tables:
+        for column in sheet_columns(table):
+            if column.labelled:
+                title = code_lists()[column.code_list].title
+                rows.append([COLUMN_ROW, SHEET_NAMES[table], None, column.header,
+                             f"libellés des codes de la colonne précédente (liste « {title} »)"])
+            else:
+                rows.append([COLUMN_ROW, SHEET_NAMES[table], column.column, column.header,
+                             SCHEMAS[table].columns[column.column].description or None])
+    for codes in code_lists().values():
+        rows += [[CODE_ROW, codes.title, code, text, codes.descriptions.get(code)]
+                 for code, text in codes.labels.items()]
+    return rows
+
+
+# --------------------------------------------------------------------------
+# The review sheet and its drop-down lists
+# --------------------------------------------------------------------------
+
+
 def choice(code: str, label: str) -> str:
     """A drop-down entry, which `pipeline.corrections.parse_code` reads back as its code."""
     return f"{code}{CHOICE_SEPARATOR}{label}"
@@ -172,7 +304,7 @@ def _choice_lists() -> dict[str, list[str]]:
         "categories_corrected": categories,
         "theme_corrected": [choice(code, label) for code, label in THEME_LABELS.items()],
         "role_corrected": [choice(code, label) for code, label in ROLE_LABELS.items()],
-        "exclude": ["oui"],
+        EXCLUDE: ["oui"],
     }
 
 
@@ -182,25 +314,27 @@ _PROMPTS = {
                             "tapez plusieurs codes séparés par « | ».",
     "theme_corrected": "Le thème correct.",
     "role_corrected": "Le rôle correct.",
-    "exclude": "« oui » retire l'énoncé de items.csv et de tous les agrégats.",
+    EXCLUDE: "« oui » retire l'énoncé de items.csv et de tous les agrégats.",
 }
 
 
 def _review_sheet(workbook: Workbook, queue: pd.DataFrame) -> None:
     """The « À vérifier » sheet (the review queue), whose drop-down lists are
-    on the hidden sheet « Listes » (`_lists_sheet`): an analyst fills in the *_corrected columns by
-    picking « code — libellé » entries (or typing a code) and drops the
-    workbook, or this sheet saved alone, into the corrections folder.
-    Entries outside a list only raise a warning: several categories, or a
-    code typed by hand, are valid too."""
-    columns = COLUMNS["review_queue"]
-    sheet = _write_sheet(workbook, REVIEW_SHEET, columns, queue.reindex(columns=columns).itertuples(index=False, name=None))
-    lists = _choice_lists()
+    on the hidden sheet « Listes » (`_lists_sheet`): an analyst fills in the
+    correction columns by picking « code — libellé » entries (or typing a
+    code) and drops the workbook, or this sheet saved alone, into the
+    corrections folder, which reads its French headers back
+    (`pipeline.corrections.read_records`). Entries outside a list only
+    raise a warning: several categories, or a code typed by hand, are valid
+    too."""
+    sheet = _table_sheet(workbook, REVIEW_TABLE, queue)
+    letters = {column.column: get_column_letter(index)
+               for index, column in enumerate(sheet_columns(REVIEW_TABLE), start=1) if not column.labelled}
     last_row = max(len(queue), 1) + 1
-    for index, (column, values) in enumerate(lists.items(), start=1):
-        letter, target = get_column_letter(index), get_column_letter(columns.index(column) + 1)
+    for index, (column, values) in enumerate(_choice_lists().items(), start=1):
+        letter, target = get_column_letter(index), letters[column]
         validation = DataValidation(
-            type="list", formula1=f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}", allow_blank=True,
+            type="list", formula1=f"{_quoted(LISTS_SHEET)}!${letter}$2:${letter}${len(values) + 1}", allow_blank=True,
             showInputMessage=True, promptTitle="Correction", prompt=_PROMPTS[column],
             showErrorMessage=True, errorStyle="warning", errorTitle="Valeur hors liste",
             error="Cette valeur n'est pas dans la liste : elle sera refusée si ce n'est pas un code du contrat.",
@@ -209,30 +343,45 @@ def _review_sheet(workbook: Workbook, queue: pd.DataFrame) -> None:
         sheet.data_validations.append(validation)
 
 
+def _quoted(sheet_name: str) -> str:
+    """A sheet name as a formula writes it."""
+    return sheet_name if sheet_name.isalnum() else "'" + sheet_name.replace("'", "''") + "'"
+
+
 def _lists_sheet(workbook: Workbook) -> None:
-    """The drop-down lists, one column each, in the order of `_choice_lists`; hidden."""
+    """The drop-down lists, one column each under its review-sheet header, in the order of `_choice_lists`; hidden."""
     lists = _choice_lists()
     longest = max(len(values) for values in lists.values())
-    sheet = _write_sheet(workbook, LISTS_SHEET, list(lists),
+    sheet = _write_sheet(workbook, LISTS_SHEET, [(column_label(REVIEW_TABLE, column), None) for column in lists],
                          ([values[i] if i < len(values) else None for values in lists.values()] for i in range(longest)))
     sheet.sheet_state = "hidden"
+
+
+# --------------------------------------------------------------------------
+# The workbook
+# --------------------------------------------------------------------------
 
 
 def build_workbook(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame) -> Workbook:
     """The workbook in memory: « À vérifier » first (so that the workbook
     itself is a valid corrections file, whose first sheet is read), Synthèse,
-    the contract's tables, recurring_statements, and the hidden lists."""
+    the contract's tables, the recurring statements, « Codes et libellés »,
+    and the hidden lists."""
     workbook = Workbook(write_only=True)
-    _review_sheet(workbook, tables.get("review_queue", pd.DataFrame(columns=COLUMNS["review_queue"])))
-    _write_sheet(workbook, SUMMARY_SHEET, ["Rubrique", "Indicateur", "Valeur", "Précision"],
-                 summary_rows(tables, recurring))
+    for style in _named_styles():
+        workbook.add_named_style(style)
+    _review_sheet(workbook, tables.get(REVIEW_TABLE, pd.DataFrame(columns=COLUMNS[REVIEW_TABLE])))
+    _write_sheet(workbook, SUMMARY_SHEET, [("Rubrique", None), ("Indicateur", None), ("Valeur", None),
+                                           ("Précision", WRAP_STYLE)], summary_rows(tables, recurring))
+    shown = [REVIEW_TABLE]
     for name, columns in COLUMNS.items():
-        if name in (RECURRING_SHEET, "review_queue"):
+        if name in (RECURRING_TABLE, REVIEW_TABLE):
             continue  # written last, from its own argument; written first, as « À vérifier »
-        frame = tables.get(name, pd.DataFrame(columns=columns))
-        _write_sheet(workbook, name, columns, frame.reindex(columns=columns).itertuples(index=False, name=None))
-    _write_sheet(workbook, RECURRING_SHEET, RECURRING_COLUMNS,
-                 recurring.reindex(columns=RECURRING_COLUMNS).itertuples(index=False, name=None))
+        _table_sheet(workbook, name, tables.get(name, pd.DataFrame(columns=columns)))
+        shown.append(name)
+    _table_sheet(workbook, RECURRING_TABLE, recurring)
+    _write_sheet(workbook, CODES_SHEET, [(title, WRAP_STYLE if title == "Description" else None)
+                                         for title in CODES_HEADER], codes_rows([*shown, RECURRING_TABLE]))
     _lists_sheet(workbook)
     return workbook
 
@@ -242,7 +391,12 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame | No
     if recurring is None:
         recurring = pd.DataFrame(columns=RECURRING_COLUMNS)
     workbook = build_workbook(tables, recurring)
-    workbook.properties.created = workbook.properties.modified = _data_time(tables)
+    properties = workbook.properties
+    properties.created = properties.modified = _data_time(tables)
+    properties.title, properties.subject = WORKBOOK_PROPERTIES["titre"], WORKBOOK_PROPERTIES["sujet"]
+    properties.creator = properties.lastModifiedBy = WORKBOOK_PROPERTIES["auteur"]
+    properties.keywords, properties.description = WORKBOOK_PROPERTIES["mots_cles"], WORKBOOK_PROPERTIES["description"]
+    properties.language = "fr-FR"
     buffer = io.BytesIO()
     # ExcelWriter rather than Workbook.save, which stamps "modified" with the current time.
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

@@ -32,7 +32,7 @@ from conftest import CORPUS
 from pipeline.aggregate import MATRIX_ROLES
 from pipeline.contract import CATEGORIES, COLUMNS, THEME_CODES
 from pipeline.corrections import CHOICE_SEPARATOR, parse_code
-from pipeline.labels import category_labels
+from pipeline.labels import SHEET_NAMES, category_labels, column_label, sheet_columns
 from pipeline.review import MIN_ERROR, Signals
 from pipeline.workbook import LISTS_SHEET, REVIEW_SHEET
 
@@ -108,9 +108,10 @@ def case(tmp_path_factory):
     rows = {sheet.cell(row=r, column=2).value: r for r in range(2, sheet.max_row + 1)}
     target_role = "besoin" if role_changed["role"] != "besoin" else "levier"
     winner = _other(first["category"], list(reversed(CATEGORIES)))
-    sheet.cell(row=rows[first["item_id"]], column=header.index("category_corrected") + 1,
+    # The analyst fills in the columns under their French headers.
+    sheet.cell(row=rows[first["item_id"]], column=header.index("Catégorie corrigée") + 1,
                value=f"{winner}{CHOICE_SEPARATOR}{labels[winner]}")
-    sheet.cell(row=rows[role_changed["item_id"]], column=header.index("role_corrected") + 1,
+    sheet.cell(row=rows[role_changed["item_id"]], column=header.index("Rôle corrigé") + 1,
                value=f"{target_role}{CHOICE_SEPARATOR}Besoin")
     workbook.save(c)
     for index, path in enumerate((a, b, c)):
@@ -169,10 +170,16 @@ def test_workbook_review_sheet_offers_the_codes_with_their_labels(case):
     workbook = openpyxl.load_workbook(case["outputs"] / "synthese.xlsx")
     assert workbook.sheetnames[0] == REVIEW_SHEET and workbook[LISTS_SHEET].sheet_state == "hidden"
     sheet = workbook[REVIEW_SHEET]
-    assert [cell.value for cell in sheet[1]] == COLUMNS["review_queue"]
+    header = [cell.value for cell in sheet[1]]
+    assert header == [column.header for column in sheet_columns("review_queue")]
+    assert header[:3] == ["Rang", "Identifiant de l'énoncé", "Identifiant du document"]
+    # Beside each code, its label: « Catégorie proposée (code) » then « Catégorie proposée ».
+    proposed = header.index("Catégorie proposée (code)")
+    assert header[proposed + 1] == "Catégorie proposée"
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        assert row[proposed + 1] == category_labels()[row[proposed]]
     validations = {re.match(r"[A-Z]+", str(v.sqref)).group(): v for v in sheet.data_validations.dataValidation}
-    header = COLUMNS["review_queue"]
-    letters = {column: get_column_letter(header.index(column) + 1)
+    letters = {column: get_column_letter(header.index(column_label("review_queue", column)) + 1)
                for column in ("category_corrected", "categories_corrected", "theme_corrected", "role_corrected")}
     assert set(letters.values()) <= set(validations)
     category_list = validations[letters["category_corrected"]].formula1  # Listes!$A$2:$A$14
@@ -239,7 +246,7 @@ def test_an_excluded_item_leaves_items_and_every_aggregate(case):
     assert total(after["category_summary"], ["n_items"]) == total(before["category_summary"], ["n_items"]) - 1
     matrix = [f"n_{role}" for role in MATRIX_ROLES]
     assert total(after["department_theme_matrix"], matrix) == total(before["department_theme_matrix"], matrix) - 1
-    sheet = openpyxl.load_workbook(case["outputs"] / "synthese.xlsx", read_only=True)["items"]
+    sheet = openpyxl.load_workbook(case["outputs"] / "synthese.xlsx", read_only=True)[SHEET_NAMES["items"]]
     assert gone not in {row[0] for row in sheet.iter_rows(values_only=True)}
 
 

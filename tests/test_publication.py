@@ -23,6 +23,7 @@ import pytest
 
 from assets.runs import PID_TAG, POOL, process_tags
 from conftest import CORPUS
+from pipeline.labels import SHEET_NAMES
 from pipeline.locks import LockBusy
 from pipeline.publish import MANIFEST, publish, verified_manifest, versions_folder
 
@@ -87,7 +88,7 @@ def _assert_whole(outputs: Path) -> dict:
     manifest = verified_manifest(outputs)
     assert manifest is not None, sorted(p.name for p in outputs.rglob("*"))
     workbook = openpyxl.load_workbook(io.BytesIO((outputs / "synthese.xlsx").read_bytes()), read_only=True)
-    in_workbook = {row[0] for row in workbook["documents"].iter_rows(min_row=2, values_only=True)}
+    in_workbook = {row[0] for row in workbook[SHEET_NAMES["documents"]].iter_rows(min_row=2, values_only=True)}
     with (outputs / "documents.csv").open(encoding="utf-8", newline="") as handle:
         assert in_workbook == {row["document_id"] for row in csv.DictReader(handle)}
     return json.loads((outputs / MANIFEST).read_text(encoding="utf-8"))

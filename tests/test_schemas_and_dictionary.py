@@ -1,6 +1,6 @@
 """The contract's schemas and the data dictionary generated from them."""
 
-from pipeline.contract import COLUMNS
+from pipeline.contract import COLUMN_TYPES, COLUMNS
 from pipeline.dictionary import TARGET, render
 from pipeline.schemas import SCHEMAS
 
@@ -18,3 +18,8 @@ def test_every_column_is_described():
 
 def test_committed_data_dictionary_matches_the_schemas():
     assert TARGET.read_text(encoding="utf-8") == render(), "run: python -m pipeline.dictionary"
+
+
+def test_every_typed_column_is_a_contract_column():
+    """A typo in `COLUMN_TYPES` would leave a number read as text."""
+    assert set(COLUMN_TYPES) <= {column for columns in COLUMNS.values() for column in columns}

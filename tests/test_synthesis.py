@@ -23,7 +23,9 @@ from pipeline.process import process_file
 from pipeline.recurring import COLUMNS as RECURRING_COLUMNS
 from pipeline.recurring import normalise, recurring_statements
 from pipeline.report import render_report
-from pipeline.workbook import LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes, write_workbook
+from pipeline.labels import SHEET_NAMES, column_label, sheet_columns
+from pipeline.workbook import (CODES_SHEET, LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes,
+                               write_workbook)
 
 ACCES = "Un égal accès au numérique pour tous"
 ENSEIGNER = "Enseigner et apprendre avec le numérique"
@@ -307,25 +309,29 @@ def test_workbook_sheets_filters_and_no_formula(small, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "egn.xlsx"]  # no temporary file left over
 
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == [REVIEW_SHEET, SUMMARY_SHEET,
-                                   *(name for name in COLUMNS if name not in (RECURRING_SHEET, "review_queue")),
-                                   RECURRING_SHEET, LISTS_SHEET]
+    tables_shown = [name for name in COLUMNS if name not in ("review_queue", "recurring_statements")]
+    assert workbook.sheetnames == [REVIEW_SHEET, SUMMARY_SHEET, *(SHEET_NAMES[name] for name in tables_shown),
+                                   RECURRING_SHEET, CODES_SHEET, LISTS_SHEET]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
         assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row), sheet.title
         widths = [dim.width for dim in sheet.column_dimensions.values()]
         assert widths and all(8 <= width <= 70 for width in widths), sheet.title
-    texts = [cell for row in workbook["items"].iter_rows(min_row=2) for cell in row if cell.column_letter == "H"]
+    statements = workbook[SHEET_NAMES["items"]]
+    header = [cell.value for cell in statements[1]]
+    assert header == [column.header for column in sheet_columns("items")]
+    texts = [row[header.index(column_label("items", "text"))] for row in statements.iter_rows(min_row=2)]
     by_value = {cell.value: cell for cell in texts}
     for value in ('=HYPERLINK("http://x")', "+33 1 23", "-2 postes", "@SOMME(A1:A2)"):
         assert by_value[value].data_type == "s"
-    header = [cell.value for cell in workbook["items"][1]]
-    assert header == COLUMNS["items"]
-    assert workbook["items"].max_row == len(items) + 1
+    assert statements.max_row == len(items) + 1
     recurring_sheet = workbook[RECURRING_SHEET]
-    assert [c.value for c in recurring_sheet[1]] == RECURRING_COLUMNS
-    assert " | " in recurring_sheet["F2"].value  # départements joined like the CSV
+    recurring_header = [c.value for c in recurring_sheet[1]]
+    assert recurring_header == [column.header for column in sheet_columns("recurring_statements")]
+    departements = recurring_sheet.cell(row=2, column=recurring_header.index(column_label("recurring_statements",
+                                                                                           "departements")) + 1)
+    assert " | " in departements.value  # départements joined like the CSV
     summary = {row[1]: row[2] for row in workbook[SUMMARY_SHEET].iter_rows(min_row=2, values_only=True)}
     assert summary["Départements pris en compte"] == 4
     assert summary["Fichiers rejetés"] == 1
