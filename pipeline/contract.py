@@ -6,6 +6,8 @@ read from here, so they cannot drift apart.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pipeline.normalize.themes import THEMES, UNKNOWN
 
 LIST_SEPARATOR = " | "
@@ -51,11 +53,44 @@ COLUMNS: dict[str, list[str]] = {
                              "item_ids"],
 }
 
+
+class Section(StrEnum):
+    """The part of the template an item comes from (items.section).
+
+    A StrEnum, so that the parser's members are the contract's codes
+    themselves: written to a CSV, compared or hashed, each is its value.
+    """
+
+    RETEX = "retex"
+    DIAGNOSTIC = "diagnostic"
+    PROJECTION = "projection"
+    PLAN_ACTION = "plan_action"
+    FICHE = "fiche"
+
+
+class Role(StrEnum):
+    """What a statement is (items.role): the column or fiche part it was
+    written in. A StrEnum for the same reason as `Section`."""
+
+    RETEX = "retex"
+    IRRITANT = "irritant"
+    POINT_FORT = "point_fort"
+    BESOIN = "besoin"
+    LEVIER = "levier"
+    ACTION = "action"
+    ACTEUR = "acteur"
+    TEMPORALITE = "temporalite"
+    INDICATEUR = "indicateur"
+    DIFFICULTE = "difficulte"
+
+
 THEME_CODES = [*THEMES, UNKNOWN]
-SECTIONS = ["retex", "diagnostic", "projection", "plan_action", "fiche"]
-ROLES = ["retex", "irritant", "point_fort", "besoin", "levier", "action", "acteur", "temporalite",
-         "indicateur", "difficulte"]
-CLASSIFIED_ROLES = ["irritant", "point_fort", "besoin", "levier", "action", "difficulte"]
+SECTIONS = [section.value for section in Section]
+ROLES = [role.value for role in Role]
+# The roles whose statements get a category: what was said, not who, when, how it
+# is measured, nor a RETEX's title.
+CLASSIFIED_ROLES = [role.value for role in (Role.IRRITANT, Role.POINT_FORT, Role.BESOIN, Role.LEVIER, Role.ACTION,
+                                            Role.DIFFICULTE)]
 STATUSES = ["ok", "partial", "rejected"]
 # A byte-identical copy of a file read under another name (since v1.1).
 DUPLICATE_REASON = "duplicate"

@@ -24,6 +24,7 @@ from pipeline.labels import EXPECTED_SECTION_LABELS
 from pipeline.model import DocumentResult, Restitution
 from pipeline.normalize.departements import guess_from_file_name
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
+from pipeline.parse.intro import INTRO
 from pipeline.readers import ocr
 from pipeline.readers.docx_reader import read_docx
 from pipeline.readers.odt_reader import read_odt
@@ -170,7 +171,7 @@ def _deadline(seconds: float):
 
 def _judge(result: DocumentResult, restitution) -> None:
     found = restitution.sections_found
-    if not found & {"intro", *REQUIRED_SECTIONS}:
+    if not found & {INTRO, *REQUIRED_SECTIONS}:
         raise RejectedFile(
             "not_a_restitution",
             "Aucune section de la trame de restitution (introduction, diagnostic, projection, "

@@ -9,6 +9,9 @@ lines, and stitching tables that continue on the next page.
 A scanned PDF (no text, only images) raises ScannedPdf; the OCR reader
 (`ocr.py`) then builds the same page geometry from the page images and
 hands it to the same passes (`page_from_words`, `layout_from_pages`).
+
+Every tolerance of these passes is a named field of `PdfSettings`
+(`pdf_settings.py`).
 """
 
 from __future__ import annotations
@@ -28,15 +31,17 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from pipeline.errors import RejectedFile
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
+from pipeline.readers.pdf_settings import SETTINGS
 from pipeline.text import starts_with_bullet
 
 MAX_PAGES = 500
 # A page's content stream, a font or an object stream inflates to at most a
 # few MB; a Flate "bomb" of 2 MB inflates to gigabytes.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
-_LINE_TOLERANCE = 3.0  # points: words whose tops differ less share a line
-_EDGE_TOLERANCE = 3.0  # points: column boundaries that match across pages
 _DIGITS_RE = re.compile(r"\d+")
+# A page number ("3", "3 / 12") in a margin, digits written as "#": a
+# running line even where it does not repeat.
+_PAGE_NUMBER_KEYS = ("#", "# / #", "#/#")
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -247,7 +252,7 @@ def _word_lines(words: list[dict], page_number: int) -> list[_PLine]:
     words = sorted(words, key=lambda w: (round(w["top"]), w["x0"]))
     grouped: list[list[dict]] = []
     for word in words:
-        if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= _LINE_TOLERANCE:
+        if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= SETTINGS.line_tolerance_pt:
             grouped[-1].append(word)
         else:
             grouped.append([word])
@@ -283,20 +288,21 @@ def _drop_running_lines(pages: list[_Page]) -> None:
         return _DIGITS_RE.sub("#", line.text.strip().lower())
 
     def in_margin(line: _PLine, page: _Page) -> bool:
-        return line.top < 0.08 * page.height or line.bottom > 0.92 * page.height
+        return (line.top < SETTINGS.running_margin * page.height
+                or line.bottom > (1 - SETTINGS.running_margin) * page.height)
 
     counts = Counter(key(line) for page in pages for line in page.lines if in_margin(line, page))
-    threshold = max(2, int(0.3 * len(pages)))
+    threshold = max(SETTINGS.running_min_pages, int(SETTINGS.running_page_share * len(pages)))
     for page in pages:
         page.lines = [
             line for line in page.lines
-            if not (in_margin(line, page) and (counts[key(line)] >= threshold or key(line) in ("#", "# / #", "#/#")))
+            if not (in_margin(line, page) and (counts[key(line)] >= threshold or key(line) in _PAGE_NUMBER_KEYS))
         ]
 
 
 def _same_columns(a: _PTable, b: _PTable) -> bool:
     return len(a.columns) == len(b.columns) and all(
-        abs(x - y) <= _EDGE_TOLERANCE for x, y in zip(a.columns, b.columns)
+        abs(x - y) <= SETTINGS.column_tolerance_pt for x, y in zip(a.columns, b.columns)
     )
 
 
@@ -364,7 +370,7 @@ def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> 
             else:
                 for i, line in enumerate(entry):
                     blocks.append(Paragraph(line=_to_line(line, new_paragraph=i == 0, glue=False, level=None)))
-        if page.last_bottom < 0.75 * page.height:
+        if page.last_bottom < SETTINGS.page_break_fill * page.height:
             blocks.append(PageBreak())
     return blocks
 
@@ -389,13 +395,13 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
     """
     if starts_with_bullet(line.text):
         return False
-    if abs(line.size - prev.size) > 0.5 or line.bold != prev.bold:
+    if abs(line.size - prev.size) > SETTINGS.size_tolerance_pt or line.bold != prev.bold:
         return False
     gap = line.top - prev.bottom
-    if gap > 0.8 * prev.size or gap < -1:
+    if gap > SETTINGS.max_line_gap * prev.size or gap < -SETTINGS.max_line_overlap_pt:
         return False
-    space = 0.3 * prev.size
-    return prev.x1 + space + line.first_word_width > right_limit - 1.0
+    space = SETTINGS.space_width * prev.size
+    return prev.x1 + space + line.first_word_width > right_limit - SETTINGS.wrap_margin_pt
 
 
 def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[str]) -> bool:
@@ -406,7 +412,8 @@ def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[s
     can: a cut word's head is not a word it writes elsewhere (it occurs
     only here), or its whole is.
     """
-    if prev.n_words != 1 or prev.x1 < right_limit - 0.7 * prev.size or not line.text[:1].islower():
+    if (prev.n_words != 1 or prev.x1 < right_limit - SETTINGS.cut_word_reach * prev.size
+            or not line.text[:1].islower()):
         return False
     if not prev.text[-1:].isalpha():  # "informatiques," ends a word, not a cut
         return False
@@ -431,7 +438,7 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str]) -> l
         glue = continues and _glued(prev, line, right_limit, vocabulary)
         level = None
         if base is not None and starts_with_bullet(line.text):
-            level = 1 if line.x0 > base + 4 else 0
+            level = 1 if line.x0 > base + SETTINGS.sub_bullet_indent_pt else 0
         out.append(_to_line(line, new_paragraph=not continues, glue=glue, level=level))
         prev = line
     return out
@@ -442,7 +449,8 @@ def _to_table(table: _PTable, index: int, vocabulary: Counter[str]) -> Table:
         cell.x1 - max(line.x1 for line in cell.lines)
         for row in table.rows for cell in row if cell.lines and cell.x1 > cell.x0
     ]
-    pad = min(max(min(pads, default=5.0), 1.0), 10.0)
+    pad = min(max(min(pads, default=SETTINGS.cell_padding_pt), SETTINGS.min_cell_padding_pt),
+              SETTINGS.max_cell_padding_pt)
     rows = [[Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary)) for cell in row] for row in table.rows]
     return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages),
                  continued_rows=set(table.continued_rows))
