@@ -28,8 +28,9 @@ import pandas as pd
 
 from pipeline.aggregate import counted_ids
 from pipeline.labels import category_labels
-from pipeline.contract import COLUMNS, PARTICIPANT_CATEGORIES, TEMPORALITES
+from pipeline.contract import PARTICIPANT_CATEGORIES, TEMPORALITES
 from pipeline.normalize.themes import THEMES
+from pipeline.schemas import COLUMNS
 
 TITLE = "Synthèse nationale des restitutions"
 SUBTITLE = "États généraux du numérique pour l'éducation — sessions départementales de l'automne 2020"
