@@ -1,7 +1,7 @@
-"""Quality checks beyond each table's schema (which runs in the table's own
-step, see assets/metadata.py). The blocking ones guard the contract: if one
-fails, the files in outputs/ are not rewritten. The warnings tell analysts
-what to look at without stopping anything."""
+"""Quality checks beyond each table's schema. The schema, the blocking check
+that guards the contract (columns, codes, empty cells, unique values), runs
+in the table's own step (see assets/metadata.py). These warnings tell
+analysts what to look at without stopping anything."""
 
 import dagster as dg
 import pandas as pd
@@ -9,32 +9,9 @@ import pandas as pd
 from assets import aggregates, tables
 from assets.corrections import corrections_refusees
 from pipeline.aggregate import counted
-from pipeline.contract import THEME_CODES
-from pipeline.normalize.themes import THEMES
+from pipeline.contract import KNOWN_THEME_CODES
 
 QUARANTINE_WARNING_SHARE = 0.2
-
-
-@dg.asset_check(asset=tables.items, blocking=True, description="Chaque énoncé porte un code de thème du contrat.")
-def themes_des_enonces(items: pd.DataFrame) -> dg.AssetCheckResult:
-    bad = items[~items["theme"].isin(THEME_CODES)]
-    return dg.AssetCheckResult(passed=bad.empty, metadata={"énoncés sans thème valide": len(bad)})
-
-
-@dg.asset_check(asset=tables.items, blocking=True, description="Aucun identifiant d'énoncé (item_id) en double.")
-def identifiants_uniques(items: pd.DataFrame) -> dg.AssetCheckResult:
-    duplicated = items["item_id"].duplicated(keep=False)
-    return dg.AssetCheckResult(passed=not duplicated.any(), metadata={"doublons": int(duplicated.sum())})
-
-
-@dg.asset_check(asset=tables.participants, blocking=True,
-                description="Chaque nombre de participants est un entier positif ou vide.")
-def nombres_de_participants(participants: pd.DataFrame) -> dg.AssetCheckResult:
-    def valid(value) -> bool:
-        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
-
-    bad = participants[~participants["count"].map(valid) | ~participants["n_etablissements"].map(valid)]
-    return dg.AssetCheckResult(passed=bad.empty, metadata={"valeurs invalides": len(bad)})
 
 
 @dg.asset_check(asset=tables.items, additional_ins={"documents": dg.AssetIn("documents")},
@@ -51,7 +28,7 @@ def departements_sans_irritant(items: pd.DataFrame, documents: pd.DataFrame) -> 
 
 @dg.asset_check(asset=aggregates.theme_summary, description="Avertit quand un thème n'apparaît dans aucune restitution.")
 def themes_absents(theme_summary: pd.DataFrame) -> dg.AssetCheckResult:
-    missing = sorted(set(THEMES) - set(theme_summary["theme"]))
+    missing = sorted(set(KNOWN_THEME_CODES) - set(theme_summary["theme"]))
     return dg.AssetCheckResult(
         passed=not missing, severity=dg.AssetCheckSeverity.WARN,
         metadata={"thèmes absents": dg.MetadataValue.text(", ".join(missing) or "aucun")},
@@ -68,5 +45,4 @@ def part_de_fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckRes
     )
 
 
-ALL_CHECKS = [themes_des_enonces, identifiants_uniques, nombres_de_participants,
-              departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine, corrections_refusees]
+ALL_CHECKS = [departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine, corrections_refusees]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.contract import COLUMNS, PARTICIPANT_CATEGORIES
+from pipeline.contract import PARTICIPANT_CATEGORIES
 from pipeline.normalize.themes import THEMES
+from pipeline.schemas import COLUMNS
 
-MATRIX_ROLES = ["irritant", "point_fort", "besoin", "levier", "action"]
+# The roles the département × thème matrix counts: its `n_<role>` columns.
+MATRIX_ROLES = [column.removeprefix("n_") for column in COLUMNS["department_theme_matrix"] if column.startswith("n_")]
 
 
 def counted_ids(documents: pd.DataFrame) -> set[str]:

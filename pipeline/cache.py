@@ -29,7 +29,7 @@ import pickle
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.export import write_atomic_bytes
+from pipeline.atomic import write_atomic_bytes
 from pipeline.model import DocumentResult
 from pipeline.readers import tesseract
 

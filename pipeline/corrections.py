@@ -38,9 +38,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.contract import CLASSIFIED_ROLES, COLUMNS, CORRECTION_FIELDS, LIST_SEPARATOR
-from pipeline.export import write_atomic_bytes
-from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label, sheet_columns
+from pipeline.atomic import write_atomic_bytes
+from pipeline.contract import CLASSIFIED_ROLES, CORRECTION_FIELDS, LIST_SEPARATOR
+from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label
 from pipeline.text import fold
 
 SUFFIXES = (".csv", ".xlsx")
@@ -165,10 +165,14 @@ def read_corrections(folder: Path) -> CorrectionsRead:
     return read
 
 
-# The French headers of the workbook's review sheet, as the columns they show:
-# the workbook, or its sheet saved alone, is a corrections file. The labels
-# beside a coded column (« Rôle », after « Rôle (code) ») are no column of the contract.
-_COLUMN_OF_HEADER = {column.header: column.column for column in sheet_columns("review_queue") if not column.labelled}
+def _column_of_header() -> dict[str, str]:
+    """The French headers of the workbook's review sheet, as the columns they
+    show: the workbook, or its sheet saved alone, is a corrections file. The
+    labels beside a coded column (« Rôle », after « Rôle (code) ») are no
+    column of the contract."""
+    from pipeline.table_labels import sheet_columns  # imported here: see apply_corrections
+
+    return {column.header: column.column for column in sheet_columns("review_queue") if not column.labelled}
 
 
 def read_records(path: Path) -> list[dict[str, str]]:
@@ -181,7 +185,8 @@ def read_records(path: Path) -> list[dict[str, str]]:
     rows = [row for row in rows if any(row)]
     if not rows:
         return []
-    header = [_COLUMN_OF_HEADER.get(cell.strip(), cell.strip()) for cell in rows[0]]
+    column_of_header = _column_of_header()
+    header = [column_of_header.get(cell.strip(), cell.strip()) for cell in rows[0]]
     return [{name: cell.strip() for name, cell in zip(header, row) if name} for row in rows[1:]]
 
 
@@ -312,6 +317,11 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     `memory` is what earlier runs remembered of corrected items, returned
     updated with the items corrected now.
     """
+    # Imported here, like the French headers (`_column_of_header`): the
+    # command line imports this module for `folder_version` on a rerun that
+    # may have nothing to do, which need not load the tables' pandera models.
+    from pipeline.schemas import COLUMNS
+
     by_id = {row["item_id"]: row for row in items.to_dict("records")}
     by_key: dict[ItemKey, str] = {}
     for row in by_id.values():

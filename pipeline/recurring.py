@@ -63,8 +63,8 @@ from rapidfuzz import fuzz, process
 
 from pipeline.aggregate import counted
 from pipeline.contract import CLASSIFIED_ROLES
-from pipeline.contract import COLUMNS as CONTRACT_COLUMNS
 from pipeline.normalize.themes import UNKNOWN
+from pipeline.schemas import COLUMNS as CONTRACT_COLUMNS
 from pipeline.text import fold
 
 COLUMNS = CONTRACT_COLUMNS["recurring_statements"]

@@ -33,13 +33,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipeline.aggregate import MATRIX_ROLES, counted_ids
-from pipeline.contract import CLASSIFIED_ROLES, COLUMNS, PARTICIPANT_CATEGORIES, TEMPORALITES, UNKNOWN_THEME_REASON
+from pipeline.contract import CLASSIFIED_ROLES, PARTICIPANT_CATEGORIES, TEMPORALITES, UNKNOWN_THEME_REASON
 from pipeline.labels import (
     PARTICIPANT_LABELS, ROLE_PLURALS, SECTION_LABELS, TEMPORALITE_LABELS, THEME_LABELS, THEME_SHORT_LABELS,
     actor_labels, category_labels, label, status_label,
 )
 from pipeline.normalize.departements import Departement, departements, guess_from_file_name
 from pipeline.normalize.themes import THEMES, UNKNOWN
+from pipeline.schemas import COLUMNS
 from pipeline.text import fold
 
 TITLE = "Synthèse nationale des restitutions"

@@ -11,9 +11,10 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from pipeline.contract import COLUMNS, DUPLICATE_REASON, UNKNOWN_THEME_REASON
+from pipeline.contract import DUPLICATE_REASON, UNKNOWN_THEME_REASON
 from pipeline.model import DocumentResult, Item
 from pipeline.normalize.themes import UNKNOWN
+from pipeline.schemas import COLUMNS
 
 
 def item_id(document_id: str, item: Item) -> str:

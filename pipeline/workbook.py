@@ -42,12 +42,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.aggregate import counted_ids
-from pipeline.contract import COLUMN_TYPES, COLUMNS, LIST_SEPARATOR
+from pipeline.contract import LIST_SEPARATOR
 from pipeline.corrections import CHOICE_SEPARATOR, EXCLUDE
-from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, SheetColumn, category_labels,
-                             code_lists, column_label, label, sheet_columns)
+from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, category_labels, code_lists,
+                             column_label, label)
 from pipeline.normalize.themes import THEMES
-from pipeline.schemas import SCHEMAS
+from pipeline.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS
+from pipeline.table_labels import SheetColumn, sheet_columns
 
 REVIEW_TABLE, RECURRING_TABLE = "review_queue", "recurring_statements"
 SUMMARY_SHEET = SHEET_NAMES["synthese"]

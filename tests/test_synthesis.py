@@ -19,12 +19,13 @@ import pytest
 from conftest import CORPUS
 from make_docx import restitution
 from pipeline import aggregate, tables
-from pipeline.contract import COLUMNS
 from pipeline.process import process_file
 from pipeline.recurring import COLUMNS as RECURRING_COLUMNS
 from pipeline.recurring import normalise, recurring_statements
 from pipeline.report import render_report
-from pipeline.labels import SHEET_NAMES, column_label, sheet_columns
+from pipeline.schemas import COLUMNS
+from pipeline.labels import SHEET_NAMES, column_label
+from pipeline.table_labels import sheet_columns
 from pipeline.workbook import (CODES_SHEET, LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes,
                                write_workbook)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipeline.atomic import write_atomic_bytes
 from pipeline.classify.paths import default_model_dir
-from pipeline.export import write_atomic_bytes
 
 SHIPPED = "livré"  # the name of the shipped model, when no version is promoted
 PROMOTED_FILE = "promoted.json"
