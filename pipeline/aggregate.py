@@ -25,7 +25,7 @@ def counted_ids(documents: pd.DataFrame) -> set[str]:
     over a PDF export, then the first file name.
     """
     current = documents[documents["is_current"] == True]  # noqa: E712
-    chosen: dict[str, tuple] = {}
+    chosen: dict[str, tuple[tuple[bool, bool, str], str]] = {}
     for _, row in current.iterrows():
         key = row["departement_code"] if row["departement_code"] else "doc:" + row["document_id"]
         rank = (row["status"] != "ok", row["format"] != "docx", row["source_file"])

@@ -33,8 +33,10 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -63,6 +65,21 @@ CONTEXT_COLUMNS = ("departement_code", "section", "role", "text")
 # Each field in the messages: as a heading, and with its article.
 FIELD_LABELS = {"category": ("Catégorie", "la catégorie"), "categories": ("Catégories", "les catégories"),
                 "theme": ("Thème", "le thème"), "role": ("Rôle", "le rôle"), EXCLUDE: ("Exclusion", "l'exclusion")}
+# An item as `DataFrame.to_dict("records")` gives it: column → cell, of any type.
+ItemRecord = dict[Hashable, Any]
+
+
+class LogRow(TypedDict):
+    """A row of corrections_applied.csv."""
+
+    correction_file: str
+    row: int
+    item_id: str
+    field: str
+    old_value: object
+    new_value: object
+    status: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -293,12 +310,16 @@ def _shown(field_name: str, value: object) -> str:
         return "(vide)"
     if field_name in ("category", "categories"):
         values = value if isinstance(value, list) else [value]
-        return ", ".join(category_labels().get(v, str(v)) for v in values)
+        return ", ".join(_label_or_text(category_labels(), v) for v in values)
     if field_name == "theme":
-        return THEME_LABELS.get(value, str(value))
+        return _label_or_text(THEME_LABELS, value)
     if field_name == "role":
-        return ROLE_LABELS.get(value, str(value))
+        return _label_or_text(ROLE_LABELS, value)
     return str(value)
+
+
+def _label_or_text(labels: Mapping[Any, str], value: object) -> str:
+    return labels.get(value, str(value))
 
 
 def _cell(value: object) -> object:
@@ -327,7 +348,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     for row in by_id.values():
         by_key.setdefault(ItemKey.of(row["departement_code"], row["section"], row["role"], row["text"]), row["item_id"])
     memory = dict(memory)
-    log: list[dict] = []
+    log: list[LogRow] = []
 
     def record(correction: CorrectionRow, column: str, status: str, message: str,
                old: object = None, new: object = None) -> None:
@@ -341,7 +362,8 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     ordered = sorted(read.rows, key=lambda c: (c.modified, c.file, c.row))
     resolved: list[tuple[CorrectionRow, str | None, bool]] = []
     for correction in ordered:
-        target, moved = correction.item_id, False
+        target: str | None = correction.item_id
+        moved = False
         if target not in by_id:
             key = correction.context or memory.get(correction.item_id)
             target, moved = (by_key.get(key), True) if key else (None, False)
@@ -349,7 +371,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
         if target:
             winners[target] = correction
 
-    changed: dict[str, dict] = {}
+    changed: dict[str, ItemRecord] = {}
     excluded: set[str] = set()
     analyst: set[str] = set()
     for correction, target, moved in resolved:
@@ -406,7 +428,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     return Applied(corrected, pd.DataFrame(log, columns=COLUMNS["corrections_applied"], dtype=object), memory)
 
 
-def _set(item: dict, field_name: str, value: object, parsed: dict[str, object]) -> None:
+def _set(item: ItemRecord, field_name: str, value: object, parsed: dict[str, object]) -> None:
     """Set one field of an item, keeping the contract's rules: the primary
     category comes first in `categories`, a role that is not classified has
     no category."""
@@ -417,8 +439,10 @@ def _set(item: dict, field_name: str, value: object, parsed: dict[str, object]) 
     elif field_name == "theme":
         item["theme"] = value
     else:
-        primary = parsed.get("category_corrected") or (parsed.get("categories_corrected") or [None])[0]
-        rest = parsed.get("categories_corrected") or item["categories"] or []
+        chosen = parsed.get("categories_corrected")  # a list of codes, or None (see `_parse`)
+        listed: list[str] = chosen if isinstance(chosen, list) else []
+        primary = parsed.get("category_corrected") or (listed[0] if listed else None)
+        rest = listed or item["categories"] or []
         item["category"] = primary
         item["categories"] = [primary, *(code for code in rest if code != primary)]
         item["category_score"] = ANALYST_SCORE

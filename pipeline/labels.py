@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from pipeline.classify.taxonomy import load_taxonomy
 from pipeline.normalize.themes import THEMES
@@ -33,7 +35,8 @@ def _data(name: str) -> str:
     return files("pipeline").joinpath("data", name).read_text(encoding="utf-8")
 
 
-_LABELS: dict = json.loads(_data("libelles.json"))
+# Sections of different shapes (labels, pairs, nested tables): read as typed below.
+_LABELS: dict[str, Any] = json.loads(_data("libelles.json"))
 
 STATUS_LABELS: dict[str, str] = _LABELS["statuts"]
 REASON_LABELS: dict[str, str] = _LABELS["raisons"]
@@ -68,7 +71,7 @@ def actor_labels() -> dict[str, str]:
     return labels
 
 
-def label(labels: dict, code: object) -> str:
+def label(labels: Mapping[Any, str], code: object) -> str:
     """A code's label, or the code itself when it has none (a value no
     list foresaw must still show, never vanish)."""
     if code is None or (isinstance(code, float) and code != code):

@@ -56,6 +56,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,7 @@ def similarity_matrix(keys: list[str], categories: list[str | None]) -> np.ndarr
     fuzzy = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=1)
     codes = _token_codes(keys)
     dice = process.cdist(codes, codes, scorer=fuzz.ratio, dtype=np.float32, workers=1)
-    scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * dice
+    scores: np.ndarray = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * dice
     labels = np.array([c or "" for c in categories], dtype=object)
     same = (labels[:, None] == labels[None, :]) & (labels[:, None] != "")
     scores = np.minimum(scores + CATEGORY_BONUS * same, 100.0)
@@ -266,12 +267,24 @@ def group_id(theme: str, role: str, item_ids: list[str]) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
-def _block_groups(theme: str, role: str, statements: list[_Statement], threshold: float) -> list[dict]:
+class _Group(TypedDict):
+    """A row of the recurring_statements table."""
+
+    theme: str
+    role: str
+    group_id: str
+    representative: str
+    n_departements: int
+    departements: list[str]
+    item_ids: list[str]
+
+
+def _block_groups(theme: str, role: str, statements: list[_Statement], threshold: float) -> list[_Group]:
     """The recurring groups of one theme and role."""
     nodes = _nodes(statements)
     if not nodes:
         return []
-    rows = []
+    rows: list[_Group] = []
     for cluster, scores in _clusters(nodes, threshold):
         members = [m for i in cluster for m in nodes[i].members]
         departements = sorted({m.dep for m in members})
@@ -307,7 +320,7 @@ def recurring_statements(items: pd.DataFrame, documents: pd.DataFrame, threshold
     One row per group, sorted by number of départements (descending),
     then theme, role and representative text.
     """
-    rows = []
+    rows: list[_Group] = []
     for (theme, role), statements in sorted(_blocks(items, documents).items()):
         rows += _block_groups(theme, role, statements, threshold)
     if not rows:

@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pdfminer.pdftypes
 import pdfplumber
+from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
 from pdfminer.pdfdocument import PDFPasswordIncorrect
@@ -43,6 +45,15 @@ _DIGITS_RE = re.compile(r"\d+")
 # running line even where it does not repeat.
 _PAGE_NUMBER_KEYS = ("#", "# / #", "#/#")
 _WORD_RE = re.compile(r"\w+")
+
+# A box in PDF points: (x0, top, x1, bottom).
+BBox = tuple[float, float, float, float]
+# A table grid as pdfplumber's table finder gives it: the table's box and,
+# row by row, each cell's box (None where a spanning cell covers it).
+Grid = tuple[BBox, Sequence[Sequence[BBox | None]]]
+# A pdfplumber character or word (its `T_obj`: a dict of mixed values), or
+# an OCR word in the same shape (x0, x1, top, bottom, text, size, fontname).
+PlumberObject = dict[str, Any]
 
 
 @dataclass
@@ -124,7 +135,8 @@ class _BoundedZlib:
         return inflated
 
 
-pdfminer.pdftypes.zlib = _BoundedZlib
+# A deliberate monkeypatch: pdfminer's own module attribute, replaced.
+pdfminer.pdftypes.zlib = _BoundedZlib  # type: ignore[attr-defined,assignment]
 
 
 def read_pdf(source: Path | BinaryIO) -> Layout:
@@ -145,9 +157,10 @@ def layout_from_pages(pages: list[_Page]) -> Layout:
     return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages)), n_pages=len(pages))
 
 
-def _read_pages(source: Path | BinaryIO):
+def _read_pages(source: Path | BinaryIO) -> Iterator[_Page]:
     try:
-        pdf = pdfplumber.open(source)
+        # pdfplumber's annotation lists BufferedReader and BytesIO; it reads any binary stream.
+        pdf = pdfplumber.open(source)  # type: ignore[arg-type]
     except PdfminerException as exc:
         if isinstance(exc.__context__ or exc.__cause__, (RejectedFile, MemoryError)):
             raise  # a bounded stream or the memory limit: the per-file boundary reads the cause
@@ -171,9 +184,9 @@ def _classify_open_error(exc: Exception) -> RejectedFile:
     return RejectedFile("corrupt", "Le PDF est endommagé ou tronqué.")
 
 
-def _read_page(page) -> _Page:
+def _read_page(page: Page) -> _Page:
     chars = [c for c in page.chars if c.get("upright", True)]
-    tables = []
+    tables: list[_PTable] = []
     in_table: set[int] = set()
     for found in page.find_tables():
         table = _read_table(found.bbox, [row.cells for row in found.rows], chars, in_table,
@@ -190,12 +203,11 @@ def _read_page(page) -> _Page:
     )
 
 
-def page_from_words(number: int, height: float, words: list[dict],
-                    grids: list[tuple[tuple[float, float, float, float], list[list]]]) -> _Page:
+def page_from_words(number: int, height: float, words: list[PlumberObject], grids: list[Grid]) -> _Page:
     """A page whose words and table grids were found elsewhere (OCR of a
     page image), in the shapes pdfplumber gives: words with x0, x1, top,
     bottom, text, size and fontname; grids as (bbox, rows of cell bboxes)."""
-    tables = []
+    tables: list[_PTable] = []
     in_table: set[int] = set()
     for bbox, grid_rows in grids:
         table = _read_table(bbox, grid_rows, words, in_table, number, _word_lines)
@@ -206,14 +218,15 @@ def page_from_words(number: int, height: float, words: list[dict],
                  last_bottom=max((w["bottom"] for w in words), default=0.0))
 
 
-def _read_table(bbox, grid_rows: list[list], boxes: list[dict], in_table: set[int], page_number: int,
-                to_lines) -> _PTable | None:
+def _read_table(bbox: BBox, grid_rows: Sequence[Sequence[BBox | None]], boxes: list[PlumberObject],
+                in_table: set[int], page_number: int,
+                to_lines: Callable[[list[PlumberObject], int], list[_PLine]]) -> _PTable | None:
     """Place characters (or OCR words) in the cells of one table grid, by their centre."""
     x0, top, x1, bottom = bbox
     if not grid_rows:
         return None
     columns = sorted({round(c[0], 1) for row in grid_rows for c in row if c} | {round(x1, 1)})
-    buckets: dict[tuple[int, int], list] = {}
+    buckets: dict[tuple[int, int], list[PlumberObject]] = {}
     for i, char in enumerate(boxes):
         cx = (char["x0"] + char["x1"]) / 2
         cy = (char["top"] + char["bottom"]) / 2
@@ -240,17 +253,17 @@ def _read_table(bbox, grid_rows: list[list], boxes: list[dict], in_table: set[in
                    row_pages=[page_number] * len(rows), page=page_number)
 
 
-def _lines(chars, page_number: int) -> list[_PLine]:
+def _lines(chars: list[PlumberObject], page_number: int) -> list[_PLine]:
     if not chars:
         return []
     words = extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=["size", "fontname"])
     return _word_lines(words, page_number)
 
 
-def _word_lines(words: list[dict], page_number: int) -> list[_PLine]:
+def _word_lines(words: list[PlumberObject], page_number: int) -> list[_PLine]:
     """Group words into lines by their tops, left to right."""
     words = sorted(words, key=lambda w: (round(w["top"]), w["x0"]))
-    grouped: list[list[dict]] = []
+    grouped: list[list[PlumberObject]] = []
     for word in words:
         if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= SETTINGS.line_tolerance_pt:
             grouped[-1].append(word)
@@ -357,7 +370,7 @@ def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> 
     n_tables = 0
     for page in pages:
         # A table stitched from earlier pages sits first: nothing was above it.
-        entries: list[tuple[float, object]] = [
+        entries: list[tuple[float, _PTable | list[_PLine]]] = [
             (t.top if t.page == page.number else -1.0, t) for t in page.tables
         ]
         for paragraph in _paragraphs(page.lines, right_edge):
@@ -435,7 +448,7 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str]) -> l
             continues = not starts_with_bullet(line.text)
         else:
             continues = prev is not None and _wraps(prev, line, right_limit)
-        glue = continues and _glued(prev, line, right_limit, vocabulary)
+        glue = continues and prev is not None and _glued(prev, line, right_limit, vocabulary)
         level = None
         if base is not None and starts_with_bullet(line.text):
             level = 1 if line.x0 > base + SETTINGS.sub_bullet_indent_pt else 0
