@@ -25,7 +25,7 @@ LABEL_SUFFIX = "_libelle"
 LABELLED_VIEW_SUFFIX = "_libelles"
 
 
-def format_value(value) -> str:
+def format_value(value: object) -> str:
     """A Python value as the contract spells it in a CSV cell."""
     if value is None:
         return ""

@@ -19,6 +19,9 @@ page, for a PDF) under `raw_link_prefix`.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 import base64
 import hashlib
 import re
@@ -42,6 +45,9 @@ from pipeline.normalize.departements import Departement, departements, guess_fro
 from pipeline.normalize.themes import THEMES, UNKNOWN
 from pipeline.schemas import COLUMNS
 from pipeline.text import fold
+
+# A table row as pandas gives it (to_dict("records")).
+Row = dict[Hashable, Any]
 
 TITLE = "Synthèse nationale des restitutions"
 SUBTITLE = "États généraux du numérique pour l'éducation — sessions départementales de l'automne 2020"
@@ -72,7 +78,7 @@ FILE_NAME_BASIS = "d'après le nom du fichier"
 # --------------------------------------------------------------------------
 
 
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:
     """Nothing to show: a gap in a table (None, NaN, pandas' NA) or empty text."""
     return value == "" if isinstance(value, str) else bool(pd.isna(value))
 
@@ -99,7 +105,7 @@ def fr_date(iso: object) -> str:
     return text
 
 
-def source_href(prefix: str, source_file: str, page: object = None) -> str:
+def source_href(prefix: str, source_file: str, page: Any = None) -> str:
     """Link to a source file under the raw folder, at its page when known (PDF viewers read #page=N)."""
     href = prefix + quote(str(source_file))
     if not _missing(page):
@@ -113,7 +119,7 @@ def _is(value: object, truth: bool) -> bool:
     return str(value).lower() == str(truth).lower()
 
 
-def _page_note(page: object) -> str:
+def _page_note(page: Any) -> str:
     return "" if _missing(page) else f"p.\u00a0{int(float(page))}"
 
 
@@ -138,8 +144,8 @@ class _Data:
     recurring: pd.DataFrame
     prefix: str
     counted: set[str]
-    documents: dict[str, dict]  # by document_id
-    items: dict[str, dict]  # by item_id, in the table's order
+    documents: dict[str, Row]  # by document_id
+    items: dict[str, Row]  # by item_id, in the table's order
     dep_names: dict[str, str]
 
     def table(self, name: str) -> pd.DataFrame:
@@ -159,7 +165,7 @@ class _Data:
     def file_link(self, source_file: str) -> Link:
         return Link(source_file, source_href(self.prefix, source_file))
 
-    def item_href(self, item: dict) -> str:
+    def item_href(self, item: Row) -> str:
         document = self.documents.get(item["document_id"], {})
         return source_href(self.prefix, document.get("source_file", ""), item.get("page"))
 
@@ -177,9 +183,9 @@ def _data(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame, prefix: str)
     )
 
 
-def _dep_key(item: dict) -> str:
+def _dep_key(item: Row) -> str:
     code = item.get("departement_code")
-    return "doc:" + item["document_id"] if _missing(code) else code
+    return "doc:" + str(item["document_id"]) if _missing(code) else str(code)
 
 
 # --------------------------------------------------------------------------
@@ -284,8 +290,8 @@ def _heat_colour(share: float) -> str:
 
 def _luminance(colour: str) -> float:
     """WCAG relative luminance of a #rrggbb colour."""
-    def channel(c: int) -> float:
-        c = c / 255
+    def channel(byte: int) -> float:
+        c = byte / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
@@ -354,7 +360,7 @@ class StackedBars:
     legend: list[Swatch]
 
 
-def stacked_bars(rows: list[tuple[str, Counter]], title: str) -> StackedBars:
+def stacked_bars(rows: list[tuple[str, Counter[str]]], title: str) -> StackedBars:
     """One horizontal bar per row, split by time frame (court, moyen, long, non précisé)."""
     label_width, bar_width, row = 200, 440, 30
     drawn = []
@@ -406,12 +412,12 @@ class RecurringRole:
     more: list[RecurringView]  # behind « voir les autres »
 
 
-def _where(data: _Data, item: dict) -> str:
+def _where(data: _Data, item: Row) -> str:
     page = _page_note(item.get("page"))
     return data.dep_label(_dep_key(item)) + (f", {page}" if page else "")
 
 
-def _source_links(data: _Data, members: list[dict]) -> list[Link]:
+def _source_links(data: _Data, members: list[Row]) -> list[Link]:
     """One link per occurrence; the section tells apart two occurrences of one
     département (a statement often recurs from the diagnostic to the projection)."""
     places = [_where(data, m) for m in members]
@@ -421,13 +427,13 @@ def _source_links(data: _Data, members: list[dict]) -> list[Link]:
             for member, place in zip(members, places)]
 
 
-def recurring_view(data: _Data, group: dict, show_theme: bool = False) -> RecurringView | None:
+def recurring_view(data: _Data, group: Row, show_theme: bool = False) -> RecurringView | None:
     members = [data.items[i] for i in group["item_ids"] if i in data.items]
     if not members:
         return None
     ordered = sorted(members, key=lambda m: (_dep_key(m), m["item_id"]))
     shown = next((m for m in ordered if m["text"] == group["representative"]), ordered[0])
-    by_text: dict[str, list[dict]] = {}
+    by_text: dict[str, list[Row]] = {}
     for member in ordered:
         by_text.setdefault(member["text"], []).append(member)
     wordings = [Wording(text, _source_links(data, found))
@@ -439,7 +445,7 @@ def recurring_view(data: _Data, group: dict, show_theme: bool = False) -> Recurr
     )
 
 
-def _groups(data: _Data, theme: str | None = None, role: str | None = None) -> list[dict]:
+def _groups(data: _Data, theme: str | None = None, role: str | None = None) -> list[Row]:
     frame = data.recurring
     if theme is not None:
         frame = frame[frame["theme"] == theme]
@@ -448,7 +454,7 @@ def _groups(data: _Data, theme: str | None = None, role: str | None = None) -> l
     return frame.to_dict("records")
 
 
-def _recurring_views(data: _Data, groups: list[dict], show_theme: bool = False) -> list[RecurringView]:
+def _recurring_views(data: _Data, groups: list[Row], show_theme: bool = False) -> list[RecurringView]:
     return [view for group in groups if (view := recurring_view(data, group, show_theme)) is not None]
 
 
@@ -485,7 +491,7 @@ class SummaryView:
     top_irritants: list[RecurringView]
 
 
-def _status_counts(data: _Data) -> Counter:
+def _status_counts(data: _Data) -> Counter[str]:
     return Counter(data.table("documents")["status"])
 
 
@@ -575,7 +581,7 @@ def supposed(departement: Departement) -> str:
     return f"{departement.nom} ({departement.code}) — supposé"
 
 
-def guessed_departement(document: dict) -> Guess | None:
+def guessed_departement(document: Row) -> Guess | None:
     """The département a rejected file of unknown département points to, so
     that analysts know whom to call: the guess the pipeline wrote at the end
     of its message (cover page, else file name), else the file name alone (a
@@ -658,12 +664,12 @@ class RegionView:
 UNKNOWN_REGION = "Département non reconnu"
 
 
-def _status(document: dict) -> str:
+def _status(document: Row) -> str:
     reason = document.get("reason")
     return status_label(document["status"], None if _missing(reason) else reason)
 
 
-def _file_line(data: _Data, document: dict, guess: Guess | None) -> FileLine:
+def _file_line(data: _Data, document: Row, guess: Guess | None) -> FileLine:
     place = document.get("session_place")
     session = ", ".join(part for part in (fr_date(document.get("session_date")), "" if _missing(place) else place) if part)
     if document.get("document_id") in data.counted:
@@ -684,7 +690,7 @@ def _file_line(data: _Data, document: dict, guess: Guess | None) -> FileLine:
 _THEME_HEADINGS = THEME_LABELS | {UNKNOWN: THEME_SHORT_LABELS[UNKNOWN]}
 
 
-def _statements(data: _Data, items: list[dict]) -> list[ThemeStatements]:
+def _statements(data: _Data, items: list[Row]) -> list[ThemeStatements]:
     """A restitution's statements by theme (the contract's order, unrecognised last), then by role."""
     categories = category_labels()
     by_theme: dict[str, dict[str, list[Statement]]] = {}
@@ -702,7 +708,7 @@ def _statements(data: _Data, items: list[dict]) -> list[ThemeStatements]:
     ]
 
 
-def departement_view(data: _Data, key: str, documents: list[dict], items: list[dict],
+def departement_view(data: _Data, key: str, documents: list[Row], items: list[Row],
                      n_participants: int) -> DepartementView:
     """One département: its files, its figures and every statement of the restitution that counts."""
     reference = departements().get(key)
@@ -724,12 +730,12 @@ def departement_view(data: _Data, key: str, documents: list[dict], items: list[d
     )
 
 
-def _departement_of(document: dict) -> str | None:
+def _departement_of(document: Row) -> str | None:
     """The département a file is listed under: its own, else the one guessed
     for a rejected file, else the file itself when it was read; a rejected
     file of unknown origin is listed only under data quality."""
     if not _missing(document.get("departement_code")):
-        return document["departement_code"]
+        return str(document["departement_code"])
     guess = guessed_departement(document)
     if guess is not None:
         return guess.departement.code
@@ -739,17 +745,17 @@ def _departement_of(document: dict) -> str | None:
 def regions_view(data: _Data) -> list[RegionView]:
     """Every département that sent a file, grouped by académie and région
     académique (a file of unknown département last)."""
-    documents: dict[str, list[dict]] = {}
+    documents: dict[str, list[Row]] = {}
     for document in sorted(data.table("documents").to_dict("records"), key=lambda d: d["source_file"]):
         key = _departement_of(document)
         if key is not None:
             documents.setdefault(key, []).append(document)
-    items: dict[str, list[dict]] = {}
+    items: dict[str, list[Row]] = {}
     for item in data.items.values():
         if item["document_id"] in data.counted:
             items.setdefault(_dep_key(item), []).append(item)
     participants = data.counted_rows("participants")
-    people = Counter()
+    people: Counter[str] = Counter()
     for row in participants.to_dict("records"):
         if not _missing(row.get("count")):
             people[_dep_key(row)] += int(float(row["count"]))
@@ -850,7 +856,7 @@ class TimeframesView:
 def timeframes_view(data: _Data) -> TimeframesView:
     actions = data.counted_rows("actions")
     keys = [*TEMPORALITES, ""]
-    rows: list[tuple[str, Counter]] = []
+    rows: list[tuple[str, Counter[str]]] = []
     if not actions.empty:
         codes = actions["temporalite"].map(lambda v: "" if _missing(v) else v)
         rows.append(("Tous thèmes", Counter(codes)))
@@ -893,13 +899,13 @@ class QualityView:
     documents: list[DocumentRow]
 
 
-def document_row(data: _Data, document: dict) -> DocumentRow:
+def document_row(data: _Data, document: Row) -> DocumentRow:
     guess = guessed_departement(document)
     if guess is not None:
         where, basis = guess.label, f"Département supposé {guess.basis}"
     else:
         code = document.get("departement_code")
-        where, basis = ("—" if _missing(code) else data.dep_label(code)), ""
+        where, basis = ("—" if _missing(code) else data.dep_label(str(code))), ""
     return DocumentRow(data.file_link(document["source_file"]), where, basis, _status(document),
                        "" if _missing(document.get("message")) else document["message"])
 
