@@ -1,7 +1,7 @@
-"""Quality checks beyond each table's schema (which runs in the table's own
-step, see assets/metadata.py). The blocking ones guard the contract: if one
-fails, the files in outputs/ are not rewritten. The warnings tell analysts
-what to look at without stopping anything."""
+"""Quality checks beyond each table's schema. The schema, the blocking check
+that guards the contract (columns, codes, empty cells, unique values), runs
+in the table's own step (see assets/metadata.py). These warnings tell
+analysts what to look at without stopping anything."""
 
 import dagster as dg
 import pandas as pd
@@ -10,30 +10,8 @@ from assets import aggregates, tables
 from assets.corrections import corrections_refusees
 from assets.metadata import markdown_table
 from pipeline.aggregate import counted
-from pipeline.contract import THEME_CODES
+from pipeline.contract import KNOWN_THEME_CODES
 from pipeline.labels import THEME_LABELS, label, status_label
-from pipeline.normalize.themes import THEMES
-
-@dg.asset_check(asset=tables.items, blocking=True, description="Chaque énoncé porte un code de thème du contrat.")
-def themes_des_enonces(items: pd.DataFrame) -> dg.AssetCheckResult:
-    bad = items[~items["theme"].isin(THEME_CODES)]
-    return dg.AssetCheckResult(passed=bad.empty, metadata={"énoncés sans thème valide": len(bad)})
-
-
-@dg.asset_check(asset=tables.items, blocking=True, description="Aucun identifiant d'énoncé (item_id) en double.")
-def identifiants_uniques(items: pd.DataFrame) -> dg.AssetCheckResult:
-    duplicated = items["item_id"].duplicated(keep=False)
-    return dg.AssetCheckResult(passed=not duplicated.any(), metadata={"doublons": int(duplicated.sum())})
-
-
-@dg.asset_check(asset=tables.participants, blocking=True,
-                description="Chaque nombre de participants est un entier positif ou vide.")
-def nombres_de_participants(participants: pd.DataFrame) -> dg.AssetCheckResult:
-    def valid(value) -> bool:
-        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
-
-    bad = participants[~participants["count"].map(valid) | ~participants["n_etablissements"].map(valid)]
-    return dg.AssetCheckResult(passed=bad.empty, metadata={"valeurs invalides": len(bad)})
 
 
 @dg.asset_check(asset=tables.items, additional_ins={"documents": dg.AssetIn("documents")},
@@ -52,7 +30,7 @@ def departements_sans_irritant(items: pd.DataFrame, documents: pd.DataFrame) -> 
 @dg.asset_check(asset=aggregates.theme_summary, description="Avertit quand un thème n'apparaît dans aucune restitution.")
 def themes_absents(theme_summary: pd.DataFrame) -> dg.AssetCheckResult:
     present = set(theme_summary["theme"])
-    missing = [label(THEME_LABELS, code) for code in THEMES if code not in present]
+    missing = [label(THEME_LABELS, code) for code in KNOWN_THEME_CODES if code not in present]
     return dg.AssetCheckResult(
         passed=not missing, severity=dg.AssetCheckSeverity.WARN,
         metadata={"thèmes absents": dg.MetadataValue.text(", ".join(missing) or "aucun")},
@@ -93,5 +71,4 @@ def _departement(row) -> str | None:
     return f"{row.departement} ({code})" if isinstance(code, str) and code else None
 
 
-ALL_CHECKS = [themes_des_enonces, identifiants_uniques, nombres_de_participants,
-              departements_sans_irritant, themes_absents, fichiers_en_quarantaine, corrections_refusees]
+ALL_CHECKS = [departements_sans_irritant, themes_absents, fichiers_en_quarantaine, corrections_refusees]

@@ -15,7 +15,7 @@ rows, flagged `needs_review`).
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import schema_check_spec, table_result
+from assets.metadata import schema_check_spec, table_description, table_result
 from assets.resources import CorrectionsFolder, ResultStore
 from pipeline import tables
 from pipeline.corrections import FIELD_LABELS, REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
@@ -49,8 +49,7 @@ corrections = dg.AssetSpec(
                         "calcul de la file à vérifier."),
         "corrections_applied": dg.AssetOut(
             group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER_ON_CORPUS,
-            description="Chaque correction lue, champ par champ, avec son statut (appliquée, code inconnu, "
-                        "énoncé introuvable, remplacée) et un message en français."),
+            description=table_description("corrections_applied")),
     },
     deps=[corrections],
     check_specs=[schema_check_spec("corrections_applied")],
@@ -80,11 +79,7 @@ def apply_analyst_corrections(context: dg.AssetExecutionContext, corpus: list[Do
     ins={"corpus": dg.AssetIn("corpus"), "documents": dg.AssetIn("documents"),
          "corrected_items": dg.AssetIn("corrected_items"), "recurring": dg.AssetIn("recurring_statements")},
     check_specs=[schema_check_spec("review_queue")],
-    description=(
-        "La file à vérifier : les énoncés classés non encore corrigés, du plus utile à vérifier au moins "
-        "utile (score faible, deuxième catégorie proche, modèle et indices en désaccord, constat récurrent), "
-        "avec des colonnes vides pour les corrections."
-    ),
+    description=table_description("review_queue"),
 )
 def review_queue(corpus: list[DocumentResult], documents: pd.DataFrame, corrected_items: pd.DataFrame,
                  recurring: pd.DataFrame):

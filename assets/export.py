@@ -10,10 +10,10 @@ import pandas as pd
 from assets.resources import OutputsFolder, Progress
 from assets.runs import POOL, process_tags
 from assets.synthesis import REPORT_FILE, WORKBOOK_FILE
-from pipeline.contract import COLUMNS
 from pipeline.export import write_duckdb, write_tables
 from pipeline.locks import Holder
 from pipeline.publish import MANIFEST, publish
+from pipeline.schemas import COLUMNS
 
 DUCKDB_FILE = "egn.duckdb"
 

@@ -1,5 +1,6 @@
-"""What a table asset reports in the UI: row count, schema, a preview, and
-its contract check.
+"""What a table asset reports in the UI: its description, row count, column
+schema (types, descriptions and rules of the table's model, as in the data
+dictionary), a preview, and its contract check.
 
 The pandera check of each table runs inside the table's own step (an
 `AssetCheckSpec` of the asset, blocking): the same guarantee as a separate
@@ -14,9 +15,9 @@ import dagster as dg
 import pandas as pd
 import pandera.errors
 
-from pipeline.contract import COLUMNS
 from pipeline.export import format_value
-from pipeline.schemas import SCHEMAS
+from pipeline.labels import COLUMN_TYPE_LABELS
+from pipeline.schemas import COLUMNS, SCHEMAS, column_types, rules
 
 SCHEMA_CHECK = "schema_du_contrat"
 
@@ -24,11 +25,27 @@ PREVIEW_ROWS = 10
 PREVIEW_CELL_CHARS = 60
 
 
+def table_description(name: str) -> str | None:
+    """A table asset's description: its model's (pipeline/schemas.py)."""
+    return SCHEMAS[name].description
+
+
+def column_schema(name: str) -> dg.TableSchema:
+    """A table's columns as its model defines them, each typed as a consumer
+    reads it (the data dictionary's « lire comme »)."""
+    types = column_types(name)
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=column, type=COLUMN_TYPE_LABELS[types[column]], description=spec.description,
+                       constraints=dg.TableColumnConstraints(nullable=spec.nullable, unique=spec.unique,
+                                                             other=rules(spec)))
+        for column, spec in SCHEMAS[name].columns.items()
+    ])
+
+
 def table_metadata(name: str, frame: pd.DataFrame) -> dict:
-    schema = dg.TableSchema(columns=[dg.TableColumn(name=column, type="string") for column in COLUMNS[name]])
     return {
         "dagster/row_count": dg.MetadataValue.int(len(frame)),
-        "dagster/column_schema": dg.MetadataValue.table_schema(schema),
+        "dagster/column_schema": dg.MetadataValue.table_schema(column_schema(name)),
         "aperçu": dg.MetadataValue.md(markdown_preview(frame, COLUMNS[name])),
     }
 

@@ -7,7 +7,7 @@ import os
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import schema_check_spec, table_result
+from assets.metadata import schema_check_spec, table_description, table_result
 from assets.resources import OutputsFolder, RawFolder
 from pipeline.labels import ROLE_PLURALS, THEME_SHORT_LABELS, label
 from pipeline.recurring import recurring_statements as group_recurring
@@ -24,10 +24,7 @@ TABLES = ["documents", "participants", "items", "actions", "quarantine", "theme_
 @dg.asset(
     group_name="agregats", kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
     check_specs=[schema_check_spec("recurring_statements")],
-    description=(
-        "Constats récurrents : le même irritant, besoin ou levier exprimé en d'autres mots par plusieurs "
-        "départements, regroupés par thème et rôle (texte représentatif exact, départements, énoncés)."
-    ),
+    description=table_description("recurring_statements"),
 )
 def recurring_statements(documents: pd.DataFrame, corrected_items: pd.DataFrame):
     # The corrected items: the same rows as `items`, which needs this table for its review flags.

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.documents import CLASSIFICATION, document
-from assets.metadata import schema_check_spec, table_result
+from assets.metadata import schema_check_spec, table_description, table_result
 from assets.partitions import FILES
 from assets.publication import current_version
 from assets.resources import RawFolder, ResultStore
@@ -53,10 +53,7 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_fol
 @dg.asset(
     check_specs=[schema_check_spec("documents")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
-    description=(
-        "Une ligne par fichier reçu : statut (ok, partiel, rejeté) et raison, département, académie, "
-        "date, lieu et format de la session, nombre d'énoncés, restitution en vigueur ou remplacée."
-    ),
+    description=table_description("documents"),
 )
 def documents(corpus: list[DocumentResult], result_store: ResultStore):
     # First-seen times live with the cache, by content: never read back from
@@ -70,11 +67,7 @@ def documents(corpus: list[DocumentResult], result_store: ResultStore):
 @dg.asset(
     check_specs=[schema_check_spec("items")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
-    description=(
-        "Un énoncé par ligne (irritant, point fort, besoin, levier, action, difficulté…), avec son "
-        "thème normalisé, le libellé d'origine et sa provenance (page, tableau, ligne), après les "
-        "corrections des analystes (category_source) ; needs_review signale les énoncés à vérifier."
-    ),
+    description=table_description("items"),
 )
 def items(corrected_items: pd.DataFrame, review_queue: pd.DataFrame):
     return table_result("items", flag_for_review(corrected_items, review_queue))
@@ -83,7 +76,7 @@ def items(corrected_items: pd.DataFrame, review_queue: pd.DataFrame):
 @dg.asset(
     check_specs=[schema_check_spec("participants")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
-    description="Les neuf catégories de participants de chaque session : case cochée, nombre de participants, établissements représentés.",
+    description=table_description("participants"),
 )
 def participants(corpus: list[DocumentResult]):
     return table_result("participants", tables.participants_table(corpus))
@@ -92,7 +85,7 @@ def participants(corpus: list[DocumentResult]):
 @dg.asset(
     check_specs=[schema_check_spec("actions")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
-    description="Une ligne par ligne de plan d'action : quoi, comment, acteurs (codes et texte), temporalité (code et texte), indicateurs.",
+    description=table_description("actions"),
 )
 def actions(corpus: list[DocumentResult]):
     return table_result("actions", tables.actions_table(corpus))
@@ -101,7 +94,7 @@ def actions(corpus: list[DocumentResult]):
 @dg.asset(
     check_specs=[schema_check_spec("quarantine")],
     group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
-    description="Fichiers non intégrés (ou partiellement) et énoncés dont le thème n'a pas pu être reconnu, avec la raison.",
+    description=table_description("quarantine"),
 )
 def quarantine(corpus: list[DocumentResult], documents: pd.DataFrame):
     return table_result("quarantine", tables.quarantine_table(corpus, documents))

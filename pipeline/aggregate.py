@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.contract import COLUMNS, PARTICIPANT_CATEGORIES
+from pipeline.contract import PARTICIPANT_CATEGORIES
 from pipeline.normalize.themes import THEMES
+from pipeline.schemas import COLUMNS
 
-MATRIX_ROLES = ["irritant", "point_fort", "besoin", "levier", "action"]
+# The roles the département × thème matrix counts: its `n_<role>` columns.
+MATRIX_ROLES = [column.removeprefix("n_") for column in COLUMNS["department_theme_matrix"] if column.startswith("n_")]
 
 
 def counted_ids(documents: pd.DataFrame) -> set[str]:
@@ -23,7 +25,7 @@ def counted_ids(documents: pd.DataFrame) -> set[str]:
     over a PDF export, then the first file name.
     """
     current = documents[documents["is_current"] == True]  # noqa: E712
-    chosen: dict[str, tuple] = {}
+    chosen: dict[str, tuple[tuple[bool, bool, str], str]] = {}
     for _, row in current.iterrows():
         key = row["departement_code"] if row["departement_code"] else "doc:" + row["document_id"]
         rank = (row["status"] != "ok", row["format"] != "docx", row["source_file"])

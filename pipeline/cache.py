@@ -28,8 +28,9 @@ import os
 import pickle
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
-from pipeline.export import write_atomic_bytes
+from pipeline.atomic import write_atomic_bytes
 from pipeline.model import DocumentResult
 from pipeline.readers import tesseract
 
@@ -78,11 +79,12 @@ def stage_sources(package: Path, modules: list[str]) -> list[str]:
                 todo += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath"
-                  and node.args and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in node.args)):
-                data = package.joinpath(*(arg.value for arg in node.args))
-                if data.exists():
-                    found.add(data)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath":
+                names = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+                if names and len(names) == len(node.args):  # string literals only
+                    data = package.joinpath(*names)
+                    if data.exists():
+                        found.add(data)
     return sorted(path.relative_to(package).as_posix() for path in found)
 
 
@@ -121,6 +123,14 @@ def corpus_version(contents: dict[str, str], code: str = "") -> str:
     return digest.hexdigest()[:16]
 
 
+class IndexEntry(TypedDict):
+    """Which content a source file (partition key) held when last processed."""
+
+    key: str
+    sha256: str
+    source_file: str
+
+
 class ResultCache:
     """`model` names the classifier version in service when it is not the
     shipped one (pipeline/classify/versions.py): its classifications are
@@ -142,7 +152,8 @@ class ResultCache:
         if not path.exists():
             return None
         try:
-            return pickle.loads(path.read_bytes())
+            result: DocumentResult = pickle.loads(path.read_bytes())
+            return result
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None  # an unreadable entry is recomputed, not trusted
 
@@ -157,18 +168,23 @@ class ResultCache:
 
     def record(self, key: str, sha256: str, source_file: str) -> None:
         """Remember which content a source file held when last processed."""
-        entry = {"key": key, "sha256": sha256, "source_file": source_file}
+        entry: IndexEntry = {"key": key, "sha256": sha256, "source_file": source_file}
         if self.recorded(key) != entry:  # unchanged entries are not rewritten (and fsynced)
             write_atomic_bytes(self._index_path(key), json.dumps(entry).encode())
 
     def is_done(self, key: str, sha256: str, stage: str = "classification") -> bool:
         """Whether this file, with this content, has gone through `stage` already."""
         entry = self.recorded(key)
-        return bool(entry) and entry["sha256"] == sha256 and self.has(stage, sha256)
+        if not entry:
+            return False
+        return entry["sha256"] == sha256 and self.has(stage, sha256)
 
-    def recorded(self, key: str) -> dict | None:
+    def recorded(self, key: str) -> IndexEntry | None:
         path = self._index_path(key)
-        return json.loads(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        entry: IndexEntry = json.loads(path.read_text())
+        return entry
 
     def forget(self, key: str) -> None:
         self._index_path(key).unlink(missing_ok=True)

@@ -33,14 +33,16 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 import pandas as pd
 
-from pipeline.contract import CLASSIFIED_ROLES, COLUMNS, CORRECTION_FIELDS, LIST_SEPARATOR
-from pipeline.export import write_atomic_bytes
-from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label, sheet_columns
+from pipeline.atomic import write_atomic_bytes
+from pipeline.contract import CLASSIFIED_ROLES, CORRECTION_FIELDS, LIST_SEPARATOR
+from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label
 from pipeline.text import fold
 
 SUFFIXES = (".csv", ".xlsx")
@@ -63,6 +65,21 @@ CONTEXT_COLUMNS = ("departement_code", "section", "role", "text")
 # Each field in the messages: as a heading, and with its article.
 FIELD_LABELS = {"category": ("Catégorie", "la catégorie"), "categories": ("Catégories", "les catégories"),
                 "theme": ("Thème", "le thème"), "role": ("Rôle", "le rôle"), EXCLUDE: ("Exclusion", "l'exclusion")}
+# An item as `DataFrame.to_dict("records")` gives it: column → cell, of any type.
+ItemRecord = dict[Hashable, Any]
+
+
+class LogRow(TypedDict):
+    """A row of corrections_applied.csv."""
+
+    correction_file: str
+    row: int
+    item_id: str
+    field: str
+    old_value: object
+    new_value: object
+    status: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -165,10 +182,14 @@ def read_corrections(folder: Path) -> CorrectionsRead:
     return read
 
 
-# The French headers of the workbook's review sheet, as the columns they show:
-# the workbook, or its sheet saved alone, is a corrections file. The labels
-# beside a coded column (« Rôle », after « Rôle (code) ») are no column of the contract.
-_COLUMN_OF_HEADER = {column.header: column.column for column in sheet_columns("review_queue") if not column.labelled}
+def _column_of_header() -> dict[str, str]:
+    """The French headers of the workbook's review sheet, as the columns they
+    show: the workbook, or its sheet saved alone, is a corrections file. The
+    labels beside a coded column (« Rôle », after « Rôle (code) ») are no
+    column of the contract."""
+    from pipeline.table_labels import sheet_columns  # imported here: see apply_corrections
+
+    return {column.header: column.column for column in sheet_columns("review_queue") if not column.labelled}
 
 
 def read_records(path: Path) -> list[dict[str, str]]:
@@ -181,7 +202,8 @@ def read_records(path: Path) -> list[dict[str, str]]:
     rows = [row for row in rows if any(row)]
     if not rows:
         return []
-    header = [_COLUMN_OF_HEADER.get(cell.strip(), cell.strip()) for cell in rows[0]]
+    column_of_header = _column_of_header()
+    header = [column_of_header.get(cell.strip(), cell.strip()) for cell in rows[0]]
     return [{name: cell.strip() for name, cell in zip(header, row) if name} for row in rows[1:]]
 
 
@@ -288,12 +310,16 @@ def _shown(field_name: str, value: object) -> str:
         return "(vide)"
     if field_name in ("category", "categories"):
         values = value if isinstance(value, list) else [value]
-        return ", ".join(category_labels().get(v, str(v)) for v in values)
+        return ", ".join(_label_or_text(category_labels(), v) for v in values)
     if field_name == "theme":
-        return THEME_LABELS.get(value, str(value))
+        return _label_or_text(THEME_LABELS, value)
     if field_name == "role":
-        return ROLE_LABELS.get(value, str(value))
+        return _label_or_text(ROLE_LABELS, value)
     return str(value)
+
+
+def _label_or_text(labels: Mapping[Any, str], value: object) -> str:
+    return labels.get(value, str(value))
 
 
 def _cell(value: object) -> object:
@@ -312,12 +338,17 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     `memory` is what earlier runs remembered of corrected items, returned
     updated with the items corrected now.
     """
+    # Imported here, like the French headers (`_column_of_header`): the
+    # command line imports this module for `folder_version` on a rerun that
+    # may have nothing to do, which need not load the tables' pandera models.
+    from pipeline.schemas import COLUMNS
+
     by_id = {row["item_id"]: row for row in items.to_dict("records")}
     by_key: dict[ItemKey, str] = {}
     for row in by_id.values():
         by_key.setdefault(ItemKey.of(row["departement_code"], row["section"], row["role"], row["text"]), row["item_id"])
     memory = dict(memory)
-    log: list[dict] = []
+    log: list[LogRow] = []
 
     def record(correction: CorrectionRow, column: str, status: str, message: str,
                old: object = None, new: object = None) -> None:
@@ -331,7 +362,8 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     ordered = sorted(read.rows, key=lambda c: (c.modified, c.file, c.row))
     resolved: list[tuple[CorrectionRow, str | None, bool]] = []
     for correction in ordered:
-        target, moved = correction.item_id, False
+        target: str | None = correction.item_id
+        moved = False
         if target not in by_id:
             key = correction.context or memory.get(correction.item_id)
             target, moved = (by_key.get(key), True) if key else (None, False)
@@ -339,7 +371,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
         if target:
             winners[target] = correction
 
-    changed: dict[str, dict] = {}
+    changed: dict[str, ItemRecord] = {}
     excluded: set[str] = set()
     analyst: set[str] = set()
     for correction, target, moved in resolved:
@@ -396,7 +428,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     return Applied(corrected, pd.DataFrame(log, columns=COLUMNS["corrections_applied"], dtype=object), memory)
 
 
-def _set(item: dict, field_name: str, value: object, parsed: dict[str, object]) -> None:
+def _set(item: ItemRecord, field_name: str, value: object, parsed: dict[str, object]) -> None:
     """Set one field of an item, keeping the contract's rules: the primary
     category comes first in `categories`, a role that is not classified has
     no category."""
@@ -407,8 +439,10 @@ def _set(item: dict, field_name: str, value: object, parsed: dict[str, object]) 
     elif field_name == "theme":
         item["theme"] = value
     else:
-        primary = parsed.get("category_corrected") or (parsed.get("categories_corrected") or [None])[0]
-        rest = parsed.get("categories_corrected") or item["categories"] or []
+        chosen = parsed.get("categories_corrected")  # a list of codes, or None (see `_parse`)
+        listed: list[str] = chosen if isinstance(chosen, list) else []
+        primary = parsed.get("category_corrected") or (listed[0] if listed else None)
+        rest = listed or item["categories"] or []
         item["category"] = primary
         item["categories"] = [primary, *(code for code in rest if code != primary)]
         item["category_score"] = ANALYST_SCORE

@@ -11,34 +11,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.contract import COLUMN_TYPES, COLUMNS, LIST_SEPARATOR, TEXT_TYPE, column_types
+from pipeline.contract import LIST_SEPARATOR
 from pipeline.export import COLUMN_LABELS_TABLE, LABEL_SUFFIX, LABEL_TABLE_PREFIX, LABELLED_VIEW_SUFFIX, read_csv_sql
-from pipeline.labels import COLUMN_TYPE_LABELS, code_lists, coded_columns
-from pipeline.schemas import SCHEMAS
+from pipeline.labels import COLUMN_TYPE_LABELS, code_lists
+from pipeline.schemas import (BOOLEAN_TYPE, COLUMN_TYPES, COLUMNS, DATE_TYPE, DECIMAL_TYPE, INTEGER_TYPE, SCHEMAS,
+                              TEXT_TYPE, TIMESTAMP_TYPE, column_types, rules)
+from pipeline.table_labels import coded_columns
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "dictionnaire-des-donnees.md"
 
-FILE_DESCRIPTIONS = {
-    "documents": "une ligne par fichier reçu",
-    "participants": "les neuf catégories de participants de chaque document",
-    "items": "un énoncé par ligne",
-    "actions": "une ligne par ligne de plan d'action",
-    "quarantine": "fichiers non intégrés et énoncés de thème inconnu",
-    "theme_summary": "énoncés et départements par thème et rôle",
-    "category_summary": "énoncés et départements par thème, rôle et catégorie",
-    "department_theme_matrix": "département × thème",
-    "actors_summary": "acteurs des plans d'action",
-    "participants_summary": "participants par catégorie",
-    "review_queue": "énoncés à vérifier d'abord : les plus utiles à corriger en tête",
-    "corrections_applied": "chaque correction lue dans le dossier des corrections, avec son statut",
-    "recurring_statements": "constats récurrents : le même énoncé, en d'autres mots, dans plusieurs départements",
-}
-
-
 # How pandas reads each type: nullable types, so that an empty cell stays unknown
 # (dates and times stay text: `pd.to_datetime` converts them).
-PANDAS_TYPES = {TEXT_TYPE: "string", "BIGINT": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean",
-                "DATE": "string", "TIMESTAMPTZ": "string"}
+PANDAS_TYPES = {TEXT_TYPE: "string", INTEGER_TYPE: "Int64", DECIMAL_TYPE: "Float64", BOOLEAN_TYPE: "boolean",
+                DATE_TYPE: "string", TIMESTAMP_TYPE: "string"}
 
 
 def render() -> str:
@@ -53,18 +38,15 @@ def render() -> str:
         "",
         *_reading(),
     ]
-    for name, columns in COLUMNS.items():
-        schema, types = SCHEMAS[name], column_types(name)
-        lines += [f"## `{name}.csv` — {FILE_DESCRIPTIONS[name]}", "",
+    for name, schema in SCHEMAS.items():
+        types = column_types(name)
+        lines += [f"## `{name}.csv` — {schema.title}", "",
                   "| colonne | lire comme | obligatoire | règles | description |", "|---|---|---|---|---|"]
-        for column in columns:
-            spec = schema.columns[column]
-            rules = "; ".join(_rule(check) for check in spec.checks) or ""
-            if spec.unique:
-                rules = "; ".join(filter(None, [rules, "unique"]))
+        for column, spec in schema.columns.items():
             required = "non" if spec.nullable else "oui"
             kind = COLUMN_TYPE_LABELS[types[column]]
-            lines.append(f"| `{column}` | {kind} | {required} | {rules} | {spec.description or ''} |")
+            rules_text = _cell("; ".join([*rules(spec), *(["unique"] if spec.unique else [])]))
+            lines.append(f"| `{column}` | {kind} | {required} | {rules_text} | {_cell(spec.description or '')} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -73,8 +55,8 @@ def _reading() -> list[str]:
     """How to read the files: which columns are text, and the pandas and DuckDB code that says so."""
     typed = {column: PANDAS_TYPES[kind] for column, kind in sorted(COLUMN_TYPES.items())
              if PANDAS_TYPES[kind] != PANDAS_TYPES[TEXT_TYPE]}
-    dates = [column for column, kind in COLUMN_TYPES.items() if kind == "DATE"]
-    times = [column for column, kind in COLUMN_TYPES.items() if kind == "TIMESTAMPTZ"]
+    dates = [column for column, kind in COLUMN_TYPES.items() if kind == DATE_TYPE]
+    times = [column for column, kind in COLUMN_TYPES.items() if kind == TIMESTAMP_TYPE]
     coded = [name for name in COLUMNS if coded_columns(name)]
     return [
         "## Lire les fichiers",
@@ -134,15 +116,9 @@ def _sql_path(table: str) -> str:
     return f"'outputs/{table}.csv'"
 
 
-def _rule(check) -> str:
-    allowed = check.statistics.get("allowed_values") if check.statistics else None
-    if allowed is not None:
-        return "parmi " + ", ".join(f"`{value}`" for value in allowed)
-    if check.statistics and "min_value" in check.statistics and check.name == "greater_than_or_equal_to":
-        return f"entier ≥ {check.statistics['min_value']}"
-    if check.name == "in_range":
-        return f"entre {check.statistics['min_value']} et {check.statistics['max_value']}"
-    return str(check.error or check.name).replace("|", "/")
+def _cell(text: str) -> str:
+    """Text in a Markdown table cell, where a "|" would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def main() -> None:

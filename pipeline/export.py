@@ -1,23 +1,22 @@
-"""The contract's CSV files and their DuckDB copy, and atomic file writes.
+"""The contract's CSV files and their DuckDB copy.
 
 The outputs are written into a folder nobody reads yet, then published as
-one set (`pipeline.publish`): these writers need not guard against readers.
-`write_atomic_bytes` is for files that are replaced in place (the per-file
-cache): a temporary file beside the target, synced, renamed over it.
+one set (`pipeline.publish`): these writers need not guard against readers
+(files replaced in place use `pipeline.atomic`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.contract import COLUMNS, LIST_SEPARATOR, TEXT_TYPE, column_types
-from pipeline.labels import code_lists, coded_columns, column_label
+from pipeline.contract import LIST_SEPARATOR
+from pipeline.labels import code_lists, column_label
+from pipeline.schemas import COLUMNS, SCHEMAS, TEXT_TYPE, column_types
+from pipeline.table_labels import coded_columns
 
 # DuckDB's label tables (`libelles_categories`…) and columns (`theme_libelle`, views `items_libelles`).
 LABEL_TABLE_PREFIX = "libelles_"
@@ -26,7 +25,7 @@ LABEL_SUFFIX = "_libelle"
 LABELLED_VIEW_SUFFIX = "_libelles"
 
 
-def format_value(value) -> str:
+def format_value(value: object) -> str:
     """A Python value as the contract spells it in a CSV cell."""
     if value is None:
         return ""
@@ -50,29 +49,6 @@ def to_csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, sync it, rename it over `path`
-    (removed if anything fails): readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from other readers
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
     """Write every contract table present in `tables` as <folder>/<name>.csv."""
     written = {}
@@ -85,7 +61,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Pat
 
 def read_csv_sql(table: str, path: str) -> str:
     """DuckDB's query reading a contract CSV file with the types of
-    `contract.column_types` (`path`: an SQL string or parameter): every
+    `schemas.column_types` (`path`: an SQL string or parameter): every
     column is read as text but those typed otherwise, so that "01" and "2A"
     stay département codes. The DuckDB file and the data dictionary's
     snippet both use it."""
@@ -106,9 +82,7 @@ def write_duckdb(path: Path, csv_files: dict[str, Path]) -> None:
     Its content is reproducible (same tables, rows and types for the same
     CSV files), not its bytes: DuckDB's file layout is its own business.
     """
-    import duckdb  # imported here: only the export needs them (pandera is slow to import)
-
-    from pipeline.schemas import SCHEMAS
+    import duckdb  # imported here: only the export needs it
 
     try:
         with duckdb.connect(str(path)) as con:

@@ -27,10 +27,11 @@ from __future__ import annotations
 import resource
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import current_process, get_context
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
 from pipeline.errors import SourceChanged
@@ -61,7 +62,7 @@ class Extension:
 
 @dataclass
 class _Worker:
-    process: object  # multiprocessing's Process of the forkserver context
+    process: ForkServerProcess
     connection: Connection
     path: Path | None = None  # the file it is reading
     deadline: float = 0.0
@@ -96,8 +97,9 @@ def parse_in_processes(paths: list[Path], root: Path, workers: int,
             timeout = max(0.0, min(worker.deadline for worker in busy) - time.monotonic())
             ready = wait([worker.connection for worker in busy], timeout=timeout)
             for worker in busy:
-                if worker.connection in ready or time.monotonic() > worker.deadline:
-                    path, outcome = worker.path, _collect(worker, root)
+                path = worker.path
+                if path is not None and (worker.connection in ready or time.monotonic() > worker.deadline):
+                    outcome = _collect(worker, path, root)
                     if outcome is None:  # the worker only pushed its deadline back
                         continue
                     worker.path = None
@@ -111,14 +113,14 @@ def parse_in_processes(paths: list[Path], root: Path, workers: int,
             _stop(worker)
 
 
-def _read_here(path: Path, root: Path, on_extension=None) -> Outcome:
+def _read_here(path: Path, root: Path, on_extension: Callable[[float], None] | None = None) -> Outcome:
     try:
         return process_file(path, root, on_extension)
     except SourceChanged as exc:
         return exc
 
 
-def _start(context, root: Path, memory_growth: int) -> _Worker:
+def _start(context: ForkServerContext, root: Path, memory_growth: int) -> _Worker:
     ours, theirs = context.Pipe()
     process = context.Process(target=_serve, args=(theirs, root, memory_growth), daemon=True, name="egn-lecture")
     process.start()
@@ -145,15 +147,15 @@ def _serve(connection: Connection, root: Path, memory_growth: int) -> None:
         connection.send(_read_here(path, root, lambda seconds: connection.send(Extension(seconds))))
 
 
-def _collect(worker: _Worker, root: Path) -> Outcome | None:
-    """The worker's answer; None while it has only pushed its deadline back
-    (a scan: its pages are read by OCR, each with its own allowance); when
-    it died without an answer or overran, its file refused (and the worker
-    gone)."""
+def _collect(worker: _Worker, path: Path, root: Path) -> Outcome | None:
+    """The answer of the worker reading `path`; None while it has only
+    pushed its deadline back (a scan: its pages are read by OCR, each with
+    its own allowance); when it died without an answer or overran, its
+    file refused (and the worker gone)."""
     timed_out = False
     try:
         while worker.connection.poll():
-            message = worker.connection.recv()
+            message: Outcome | Extension = worker.connection.recv()
             if not isinstance(message, Extension):
                 return message
             worker.deadline += message.seconds
@@ -163,7 +165,7 @@ def _collect(worker: _Worker, root: Path) -> Outcome | None:
     except (EOFError, OSError):
         pass  # died before or while answering
     _stop(worker)
-    return _stopped(worker.path, root, worker.process.exitcode, timed_out)
+    return _stopped(path, root, worker.process.exitcode, timed_out)
 
 
 def _out_of_memory(outcome: Outcome) -> bool:
@@ -200,7 +202,7 @@ def _cause(exitcode: int | None) -> str:
     return f"code de sortie {exitcode}"
 
 
-def _forkserver():
+def _forkserver() -> ForkServerContext:
     context = get_context("forkserver")
     # Not "__main__": Python 3.11's fork server ignores it (it looks for a
     # "main_path" its caller never passes); each worker imports it itself.

@@ -9,20 +9,22 @@ contract (pipeline/normalize/themes.py), actor labels from the actors'
 lexicon (pipeline/data/acteurs.csv).
 
 The same data names the contract's columns in French (the workbook's
-headers, which the corrections reader also accepts), the workbook's
-sheets and the code lists that the workbook and the DuckDB file show.
+headers, which the corrections reader also accepts, see
+pipeline/table_labels.py), the workbook's sheets and the code lists that
+the workbook and the DuckDB file show.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from pipeline.classify.taxonomy import load_taxonomy
-from pipeline.contract import COLUMNS
 from pipeline.normalize.themes import THEMES
 
 # Between a status and its reason: "Rejeté – PDF protégé par mot de passe".
@@ -33,7 +35,8 @@ def _data(name: str) -> str:
     return files("pipeline").joinpath("data", name).read_text(encoding="utf-8")
 
 
-_LABELS: dict = json.loads(_data("libelles.json"))
+# Sections of different shapes (labels, pairs, nested tables): read as typed below.
+_LABELS: dict[str, Any] = json.loads(_data("libelles.json"))
 
 STATUS_LABELS: dict[str, str] = _LABELS["statuts"]
 REASON_LABELS: dict[str, str] = _LABELS["raisons"]
@@ -70,7 +73,7 @@ def actor_labels() -> dict[str, str]:
     return labels
 
 
-def label(labels: dict, code: object) -> str:
+def label(labels: Mapping[Any, str], code: object) -> str:
     """A code's label, or the code itself when it has none (a value no
     list foresaw must still show, never vanish)."""
     if code is None or (isinstance(code, float) and code != code):
@@ -90,11 +93,12 @@ def status_label(status: str, reason: str | None = None) -> str:
 # --------------------------------------------------------------------------
 
 SHEET_NAMES: dict[str, str] = _LABELS["feuilles"]
+# How the workbook heads a coded column's codes: « Thème (code) ».
+CODE_HEADER: str = _LABELS["colonne_code"]
 WORKBOOK_PROPERTIES: dict[str, str] = _LABELS["classeur"]
 # French names of the types a CSV consumer reads each column as (DuckDB's names as keys).
 COLUMN_TYPE_LABELS: dict[str, str] = _LABELS["types_de_colonne"]
 _COLUMN_LABELS: dict[str, dict[str, str]] = _LABELS["colonnes"]
-_CODE_HEADER: str = _LABELS["colonne_code"]
 
 
 @dataclass(frozen=True)
@@ -134,27 +138,6 @@ def code_lists() -> dict[str, CodeList]:
     return {name: CodeList(titles[name], codes, descriptions) for name, (codes, descriptions) in labels.items()}
 
 
-# Which code list a column's codes belong to: by column name, then the
-# tables where the same name holds other codes.
-_CODED_COLUMNS = {
-    "theme": "themes", "themes": "themes", "role": "roles", "section": "sections", "category": "categories",
-    "categories": "categories", "acteurs": "acteurs", "actor": "acteurs", "temporalite": "temporalites",
-    "status": "statuts", "reason": "raisons", "format": "formats_de_fichier", "session_format": "formats_de_session",
-    "category_source": "sources_de_categorie",
-}
-_CODED_IN_TABLE = {
-    "participants": {"category": "participants"},
-    "participants_summary": {"category": "participants"},
-    "corrections_applied": {"status": "statuts_de_correction"},
-}
-
-
-def coded_columns(table: str) -> dict[str, str]:
-    """The columns of a contract table that hold codes (or lists of codes), with their code list's name."""
-    coded = {**_CODED_COLUMNS, **_CODED_IN_TABLE.get(table, {})}
-    return {column: coded[column] for column in COLUMNS[table] if column in coded}
-
-
 def column_label(table: str, column: str) -> str:
     """A contract column's French header: the table's own, the shared one,
     or for a count by role (« n_irritant ») the role's plural."""
@@ -162,29 +145,3 @@ def column_label(table: str, column: str) -> str:
     if column in own or column in shared:
         return own.get(column) or shared[column]
     return ROLE_PLURALS[column.removeprefix("n_")]
-
-
-@dataclass(frozen=True)
-class SheetColumn:
-    """A column of a table as analysts see it: a coded column shows twice,
-    its codes (« Thème (code) ») then their labels (« Thème »)."""
-
-    header: str
-    column: str  # the contract column it shows
-    code_list: str | None = None  # for a coded column, the name of its code list
-    labelled: bool = False  # the labels of the column's codes rather than its values
-
-
-@lru_cache(maxsize=None)
-def sheet_columns(table: str) -> tuple[SheetColumn, ...]:
-    """The French columns of a contract table, in the contract's order, each coded column followed by its labels."""
-    coded = coded_columns(table)
-    columns: list[SheetColumn] = []
-    for column in COLUMNS[table]:
-        header = column_label(table, column)
-        if column in coded:
-            columns += [SheetColumn(_CODE_HEADER.format(header), column, coded[column]),
-                        SheetColumn(header, column, coded[column], labelled=True)]
-        else:
-            columns.append(SheetColumn(header, column))
-    return tuple(columns)

@@ -14,16 +14,19 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import BinaryIO, NoReturn, TypeVar
 
 from pipeline.errors import RejectedFile
 from pipeline.intake import sniff
 from pipeline.labels import EXPECTED_SECTION_LABELS
-from pipeline.model import DocumentResult, Restitution
+from pipeline.model import DocumentResult, Layout, Restitution
 from pipeline.normalize.departements import guess_from_file_name
 from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
+from pipeline.parse.intro import INTRO
 from pipeline.readers import ocr
 from pipeline.readers.docx_reader import read_docx
 from pipeline.readers.odt_reader import read_odt
@@ -37,7 +40,7 @@ log = logging.getLogger(__name__)
 # page: its deadline grows by ocr.SECONDS_PER_PAGE for each page.
 MAX_SECONDS_PER_FILE = 120
 # The readers of each format the intake recognises, all reading the same bytes.
-READERS = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}
+READERS: dict[str, Callable[[Path | BinaryIO], Layout]] = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}
 
 
 def timeout_message(seconds: float) -> str:
@@ -74,7 +77,7 @@ def process_file(path: Path, raw_root: Path,
     content = read_source(path)
     result = DocumentResult(content.sha256[:16], source, declared_format(path), "rejected", None, "",
                             identity=content.sha256)
-    budget = MAX_SECONDS_PER_FILE
+    budget: float = MAX_SECONDS_PER_FILE
     restitution = None
     try:
         with _deadline(MAX_SECONDS_PER_FILE) as extend:
@@ -129,7 +132,10 @@ def guessed_departement(source_file: str, restitution: Restitution | None) -> st
     return f" Département supposé d'après le nom du fichier : {found.nom} ({found.code})."
 
 
-def _raised_within(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _raised_within(exc: BaseException | None, kind: type[_E]) -> _E | None:
     """The first exception of type `kind` in `exc`'s chain of causes."""
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -141,7 +147,7 @@ def _raised_within(exc: BaseException | None, kind: type[BaseException]) -> Base
 
 
 @contextmanager
-def _deadline(seconds: float):
+def _deadline(seconds: float) -> Iterator[Callable[[float], float]]:
     """Interrupt the work on one file after `seconds` (main thread only:
     signals cannot reach other threads; there the file just runs on).
     Yields `extend(extra)`, which pushes the deadline back by `extra`
@@ -150,7 +156,7 @@ def _deadline(seconds: float):
         yield lambda extra: extra
         return
 
-    def expire(signum, frame):
+    def expire(signum: int, frame: FrameType | None) -> NoReturn:
         raise _Timeout()
 
     def extend(extra: float) -> float:
@@ -168,9 +174,9 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _judge(result: DocumentResult, restitution) -> None:
+def _judge(result: DocumentResult, restitution: Restitution) -> None:
     found = restitution.sections_found
-    if not found & {"intro", *REQUIRED_SECTIONS}:
+    if not found & {INTRO, *REQUIRED_SECTIONS}:
         raise RejectedFile(
             "not_a_restitution",
             "Aucune section de la trame de restitution (introduction, diagnostic, projection, "

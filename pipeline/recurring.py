@@ -23,6 +23,7 @@ The method, in one place:
    (« numérique », « éducation », « acteurs »…); then light suffix
    stripping (formation / former / formés → « form »). Word order is lost
    on purpose: the scorers below sort or set the tokens.
+   These word lists are data, in `pipeline/data/recurring_lexicon.toml`.
 3. **Similarity** (`similarity_matrix`), 0–100, with rapidfuzz on the
    normalised texts: ``0.5 × token_set_ratio + 0.5 × Dice``, plus
    ``CATEGORY_BONUS`` (8) when both statements have the same primary
@@ -50,9 +51,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -60,8 +64,8 @@ from rapidfuzz import fuzz, process
 
 from pipeline.aggregate import counted
 from pipeline.contract import CLASSIFIED_ROLES
-from pipeline.contract import COLUMNS as CONTRACT_COLUMNS
 from pipeline.normalize.themes import UNKNOWN
+from pipeline.schemas import COLUMNS as CONTRACT_COLUMNS
 from pipeline.text import fold
 
 COLUMNS = CONTRACT_COLUMNS["recurring_statements"]
@@ -71,78 +75,18 @@ CATEGORY_BONUS = 8.0
 FUZZY_WEIGHT = 0.5
 MIN_STEM = 4
 
-# French function words (accent-free, as `fold` writes them).
-STOP_WORDS = frozenset("""
-a afin ai aie ainsi alors apres au aucun aucune aupres auquel aussi autre autres aux auxquelles auxquels
-avant avec avoir c ca car ce ceci cela celle celles celui certain certaine certaines certains ces cet
-cette ceux chaque chez ci comme comment d dans de depuis des desquelles desquels dont du duquel elle
-elles en encore entre est et etaient etait etant ete etre eu eux faire fait faut il ils j jusqu l la
-laquelle le lequel les lesquelles lesquels leur leurs lors lui m ma mais me meme memes mes moins mon n
-ne ni non nos notre nous on ont or ou par parce parfois pas pendant peu peut peuvent plus plusieurs pour
-pourquoi qu quand que quel quelle quelles quels qui quoi s sa sans se selon ses si sien soi soit son
-sont sous souvent sur t ta tant te tel telle telles tels tes toi ton tous tout toute toutes tres trop
-tu un une unes uns via vos votre vous y
-""".split())
-
-# Words that, inside one theme and one role, say nothing about *which*
-# concern a statement raises: lack and intent markers (the role already
-# tells a problem from a remedy) and the context words of the whole
-# corpus. Kept as whole folded words, before stemming.
-GENERIC_WORDS = frozenset("""
-absence absent absente absents absentes assez besoin besoins defaut difficile difficiles difficulte
-difficultes insuffisance insuffisant insuffisante insuffisantes insuffisants insuffisamment manque
-manquent manquer manques necessaire necessaires necessite necessites lacune lacunes faible faibles
-faiblesse mauvais mauvaise probleme problemes
-developper developpement renforcer renforcement ameliorer amelioration ameliorations favoriser
-accroitre augmenter poursuivre mettre mise place permettre assurer garantir proposer creer creation
-prevoir veiller generaliser generalisation soutenir encourager continuer
-demuni demunis demunie demunies face
-numerique numeriques education educatif educative educatifs educatives educationnel acteur acteurs
-ensemble niveau niveaux ecole ecoles
-""".split())
-
-# A small lexicon of this corpus: spelling variants and near-synonyms that
-# different départements use for one notion, mapped to one concept stem
-# (used as is, not stemmed again). Kept short on purpose: each entry is a
-# pairing that a reader of the restitutions would make without hesitation.
-_CONCEPTS: dict[str, tuple[str, ...]] = {
-    "enseign": ("prof", "profs", "professeur", "professeurs", "professeure", "professeures", "enseignant",
-                "enseignante", "enseignants", "enseignantes"),
-    "famill": ("famille", "familles", "parent", "parents", "familial", "familiale", "familiaux"),
-    "equip": ("equipement", "equipements", "equiper", "equipe", "equipee", "equipes", "equipees", "materiel",
-              "materiels", "ordinateur", "ordinateurs", "ordi", "ordis", "pc", "informatique", "informatiques"),
-    "connexion": ("connexion", "connexions", "internet", "reseau", "reseaux", "debit", "couverture"),
-    "multipl": ("multiplicite", "multiplication", "multiples", "multiple", "nombre", "nombreux", "nombreuses",
-                "profusion", "pletore", "plethore", "foisonnement", "dispersion", "empilement", "superposition"),
-    "concert": ("concertation", "concerter", "consultation", "consulter", "consultes", "consultees",
-                "coconstruction", "coconstruire", "coconstruit"),
-    "achat": ("achat", "achats", "acheter", "achete", "achetes", "achetee", "achetees", "acquisition",
-              "acquisitions"),
-    "visio": ("visio", "visios", "visioconference", "visioconferences"),
-    "rural": ("rural", "rurale", "rurales", "ruraux", "ruralite"),
-    "ecran": ("ecran", "ecrans"),
-    "deconnect": ("deconnexion", "deconnecter", "deconnecte", "deconnectes"),
-}
-VARIANTS: dict[str, str] = {word: concept for concept, words in _CONCEPTS.items() for word in words}
+# Read once, at import; the file says what each list is for.
+_LEXICON = tomllib.loads(files("pipeline").joinpath("data", "recurring_lexicon.toml").read_text(encoding="utf-8"))
+STOP_WORDS = frozenset(_LEXICON["stop_words"].split())
+GENERIC_WORDS = frozenset(_LEXICON["generic_words"].split())
+VARIANTS: dict[str, str] = {word: concept for concept, words in _LEXICON["concepts"].items() for word in words}
+_PHRASES = [(re.compile(phrase["pattern"]), phrase["replacement"]) for phrase in _LEXICON["phrases"]]
+# Longest first, so that a word loses the longest suffix that fits.
+SUFFIXES = sorted(_LEXICON["suffixes"].split(), key=len, reverse=True)
 # « les équipes » (teams) and « équipé(e)s » (equipped) fold to the same
 # letters: they are told apart on the accented text, before folding.
 _TEAM_RE = re.compile(r"\b[ée]quipes?\b", re.IGNORECASE)
 TEAM = "team"
-_PHRASES = [
-    (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
-    (re.compile(r"\bsous[\s-]?equip"), "equip"),
-    (re.compile(r"\bco[\s-]?constru"), "coconstru"),
-    (re.compile(r"\bm@gistere\b"), "magistere"),
-]
-
-# Light French suffix stripping, longest first; one suffix per word, and
-# only when at least MIN_STEM letters remain.
-SUFFIXES = sorted("""
-issements issement atrices atrice ateurs ateur ations ation itions ition ements ement amment emment
-ements iques ique ismes isme istes iste ances ance ences ence antes ante ants ant ives ive ifs if
-ites ite euses euse eurs eur ees ee es er ez ent e s x
-""".split(), key=len, reverse=True)
-
 _TOKEN_RE = re.compile(r"[a-z0-9@]+")
 
 
@@ -211,7 +155,7 @@ def similarity_matrix(keys: list[str], categories: list[str | None]) -> np.ndarr
     fuzzy = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=1)
     codes = _token_codes(keys)
     dice = process.cdist(codes, codes, scorer=fuzz.ratio, dtype=np.float32, workers=1)
-    scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * dice
+    scores: np.ndarray = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * dice
     labels = np.array([c or "" for c in categories], dtype=object)
     same = (labels[:, None] == labels[None, :]) & (labels[:, None] != "")
     scores = np.minimum(scores + CATEGORY_BONUS * same, 100.0)
@@ -323,12 +267,24 @@ def group_id(theme: str, role: str, item_ids: list[str]) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
-def _block_groups(theme: str, role: str, statements: list[_Statement], threshold: float) -> list[dict]:
+class _Group(TypedDict):
+    """A row of the recurring_statements table."""
+
+    theme: str
+    role: str
+    group_id: str
+    representative: str
+    n_departements: int
+    departements: list[str]
+    item_ids: list[str]
+
+
+def _block_groups(theme: str, role: str, statements: list[_Statement], threshold: float) -> list[_Group]:
     """The recurring groups of one theme and role."""
     nodes = _nodes(statements)
     if not nodes:
         return []
-    rows = []
+    rows: list[_Group] = []
     for cluster, scores in _clusters(nodes, threshold):
         members = [m for i in cluster for m in nodes[i].members]
         departements = sorted({m.dep for m in members})
@@ -364,7 +320,7 @@ def recurring_statements(items: pd.DataFrame, documents: pd.DataFrame, threshold
     One row per group, sorted by number of départements (descending),
     then theme, role and representative text.
     """
-    rows = []
+    rows: list[_Group] = []
     for (theme, role), statements in sorted(_blocks(items, documents).items()):
         rows += _block_groups(theme, role, statements, threshold)
     if not rows:

@@ -1,13 +1,17 @@
 """The national synthesis as one self-contained French HTML page.
 
 Ministry analysts open it from a shared folder or an e-mail, often
-offline, and print it: so the page loads nothing from anywhere (no CDN,
-no web font, no remote image, no script; a Content-Security-Policy says
-so to the browser too), its charts are inline SVG drawn here, and every
-text that comes from a document is HTML-escaped, since a restitution is
-untrusted input.
+offline, on a desk or a phone, and print it: so the page loads nothing
+from anywhere (no CDN, no web font, no remote image; a
+Content-Security-Policy says so to the browser too), its stylesheet and
+its one small script are inlined, and the policy admits exactly those two
+by their SHA-256, computed here at render time. Its charts are inline SVG
+laid out here. Every text that comes from a document is HTML-escaped by
+the templates' autoescaping, since a restitution is untrusted input.
 
-The figures are those of the contract's aggregates (one current file per
+This module builds small typed views of the tables (`report_view`); the
+Jinja2 templates under `pipeline/templates/` only render them. The
+figures are those of the contract's aggregates (one current file per
 département, see `pipeline.aggregate`); the recurring statements come from
 `pipeline.recurring`. Each quoted statement links to its source file (and
 page, for a PDF) under `raw_link_prefix`.
@@ -15,9 +19,12 @@ page, for a PDF) under `raw_link_prefix`.
 
 from __future__ import annotations
 
-import csv
-import html
-import math
+from collections.abc import Hashable
+from typing import Any
+
+import base64
+import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,76 +32,55 @@ from importlib.resources import files
 from urllib.parse import quote
 
 import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
-from pipeline.aggregate import counted_ids
-from pipeline.labels import category_labels
-from pipeline.contract import COLUMNS, PARTICIPANT_CATEGORIES, TEMPORALITES
-from pipeline.normalize.themes import THEMES
+from pipeline.aggregate import MATRIX_ROLES, counted_ids
+from pipeline.contract import CLASSIFIED_ROLES, PARTICIPANT_CATEGORIES, TEMPORALITES, UNKNOWN_THEME_REASON
+from pipeline.labels import (
+    PARTICIPANT_LABELS, ROLE_PLURALS, SECTION_LABELS, TEMPORALITE_LABELS, THEME_LABELS, THEME_SHORT_LABELS,
+    actor_labels, category_labels, label, status_label,
+)
+from pipeline.normalize.departements import Departement, departements, guess_from_file_name
+from pipeline.normalize.themes import THEMES, UNKNOWN
+from pipeline.schemas import COLUMNS
+from pipeline.text import fold
+
+# A table row as pandas gives it (to_dict("records")).
+Row = dict[Hashable, Any]
 
 TITLE = "Synthèse nationale des restitutions"
 SUBTITLE = "États généraux du numérique pour l'éducation — sessions départementales de l'automne 2020"
 
-THEME_SHORT = {
-    "acces": "Égal accès",
-    "travailler_ensemble": "Travailler ensemble",
-    "gouvernance": "Gouvernance",
-    "responsable_souverain": "Numérique responsable",
-    "enseigner_apprendre": "Enseigner et apprendre",
-}
-ROLE_LABELS = {
-    "irritant": ("irritant", "Irritants"), "point_fort": ("point fort", "Points forts"),
-    "besoin": ("besoin", "Besoins"), "levier": ("levier", "Leviers"), "action": ("action", "Actions"),
-    "difficulte": ("difficulté", "Difficultés"),
-}
-# How many recurring groups each theme section shows, by role; the
-# workbook's recurring_statements sheet holds all of them.
-RECURRING_SHOWN = {"irritant": 5, "besoin": 3, "levier": 5, "point_fort": 3}
+# How many recurring groups each role shows before « voir les autres »
+# (the rest stay one click away), in the order the roles are shown.
+RECURRING_SHOWN = {"irritant": 5, "besoin": 3, "levier": 5, "point_fort": 3, "action": 3, "difficulte": 3}
 TOP_CATEGORIES = 6
-PARTICIPANT_LABELS = {
-    "premier_degre": "Équipes du premier degré",
-    "second_degre": "Équipes du second degré",
-    "representants_academiques": "Représentants académiques",
-    "usagers": "Usagers (familles et élèves)",
-    "associations": "Associations et collectifs",
-    "elus_collectivites": "Élus et collectivités",
-    "chercheurs": "Chercheurs",
-    "operateurs": "Opérateurs",
-    "edtech": "Filière EdTech",
-}
-TEMPORALITE_LABELS = {"court": "Court terme", "moyen": "Moyen terme", "long": "Long terme", None: "Non précisé"}
-STATUS_LABELS = {"ok": "Intégré", "partial": "Partiel", "rejected": "Rejeté"}
-REASON_LABELS = {
-    "encrypted": "PDF protégé par mot de passe",
-    "corrupt": "Fichier endommagé ou illisible",
-    "empty": "Fichier vide",
-    "no_text_layer": "PDF sans texte (numérisé)",
-    "not_a_restitution": "Pas une trame de restitution",
-    "too_large": "Fichier trop volumineux",
-    "unsupported_format": "Format non pris en charge",
-    "missing_sections": "Sections manquantes",
-    "unknown_theme": "Thème non reconnu",
-}
+# A département's own statements: what its restitution says, not the
+# plan d'action's actor, time-frame and indicator columns.
+DEPARTEMENT_ROLES = ["retex", *CLASSIFIED_ROLES]
 
 # Colour-blind-safe colours (Okabe–Ito) and a single-hue blue scale: they
 # stay apart in grey scale, and the text drawn on them keeps its contrast.
 BAR_COLOUR = "#1f5fa8"
-TIME_COLOURS = {"court": "#0072B2", "moyen": "#E69F00", "long": "#009E73", None: "#8c8c8c"}
-TIME_TEXT = {"court": "#ffffff", "moyen": "#1a1a1a", "long": "#ffffff", None: "#ffffff"}
+TIME_COLOURS = {"court": "#0072B2", "moyen": "#E69F00", "long": "#009E73", "": "#8c8c8c"}
+TIME_TEXT = {"court": "#ffffff", "moyen": "#1a1a1a", "long": "#ffffff", "": "#ffffff"}
 HEAT_LOW, HEAT_HIGH = (240, 244, 252), (8, 48, 107)
 
+# The sentence process.py appends to a rejected file's message, e.g.
+# « Département supposé d'après le nom du fichier : Hautes-Alpes (05). »
+_GUESS_RE = re.compile(r"Département supposé (?P<basis>d'après [^:]+?) : .+ \((?P<code>\w{2,3})\)\.$")
+FILE_NAME_BASIS = "d'après le nom du fichier"
+
 
 # --------------------------------------------------------------------------
-# Small helpers
+# French formatting
 # --------------------------------------------------------------------------
 
 
-def esc(value: object) -> str:
-    """HTML-escape anything shown on the page, quotes included (values also land in attributes)."""
-    return html.escape("" if _missing(value) else str(value), quote=True)
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _missing(value: Any) -> bool:
+    """Nothing to show: a gap in a table (None, NaN, pandas' NA) or empty text."""
+    return value == "" if isinstance(value, str) else bool(pd.isna(value))
 
 
 def fr_number(value: float | int) -> str:
@@ -107,15 +93,8 @@ def fr_percent(share: float) -> str:
 
 
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """« 1 département », « 2 départements »: French agreement (0 and 1 are singular)."""
     return f"{fr_number(n)} {singular if n <= 1 else plural_form or singular + 's'}"
-
-
-def source_href(prefix: str, source_file: str, page: object = None) -> str:
-    """Link to a source file under the raw folder, at its page when known (PDF viewers read #page=N)."""
-    href = prefix + quote(str(source_file))
-    if not _missing(page) and str(page).strip():
-        href += f"#page={int(float(page))}"
-    return href
 
 
 def fr_date(iso: object) -> str:
@@ -126,73 +105,91 @@ def fr_date(iso: object) -> str:
     return text
 
 
+def source_href(prefix: str, source_file: str, page: Any = None) -> str:
+    """Link to a source file under the raw folder, at its page when known (PDF viewers read #page=N)."""
+    href = prefix + quote(str(source_file))
+    if not _missing(page):
+        href += f"#page={int(float(page))}"
+    return href
+
+
+def _is(value: object, truth: bool) -> bool:
+    """A boolean column's value, whether the table was built in memory
+    (bool, numpy bool) or read back from a CSV file ("true"/"false")."""
+    return str(value).lower() == str(truth).lower()
+
+
+def _page_note(page: Any) -> str:
+    return "" if _missing(page) else f"p.\u00a0{int(float(page))}"
+
+
 def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-@lru_cache(maxsize=1)
-def actor_labels() -> dict[str, str]:
-    """French labels of the actor codes, from the actors' lexicon (its `note` column)."""
-    text = files("pipeline").joinpath("data", "acteurs.csv").read_text(encoding="utf-8")
-    labels = {row["code"]: row["note"] for row in csv.DictReader(text.splitlines())}
-    labels["autre"] = "Autres acteurs"
-    return labels
+# --------------------------------------------------------------------------
+# The tables, and the look-ups every view needs, built once
+# --------------------------------------------------------------------------
 
 
-# --------------------------------------------------------------------------
-# What the sections read
-# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
 
 
 @dataclass
-class _Context:
-    """The tables, and the look-ups every section needs, built once."""
-
+class _Data:
     tables: dict[str, pd.DataFrame]
     recurring: pd.DataFrame
     prefix: str
     counted: set[str]
-    documents: dict[str, dict]
-    items: dict[str, dict]
+    documents: dict[str, Row]  # by document_id
+    items: dict[str, Row]  # by item_id, in the table's order
     dep_names: dict[str, str]
 
     def table(self, name: str) -> pd.DataFrame:
-        return self.tables.get(name, pd.DataFrame())
+        return self.tables.get(name, pd.DataFrame(columns=COLUMNS.get(name, [])))
 
     def counted_rows(self, name: str) -> pd.DataFrame:
         frame = self.table(name)
-        if frame.empty or "document_id" not in frame:
-            return frame
-        return frame[frame["document_id"].isin(self.counted)]
+        return frame[frame["document_id"].isin(self.counted)] if "document_id" in frame else frame
 
     def dep_label(self, key: str) -> str:
         """« 72 Sarthe », or the file name for a document of unknown département."""
         if key.startswith("doc:"):
-            document = self.documents.get(key[4:], {})
-            return document.get("source_file") or key
+            return self.documents.get(key[4:], {}).get("source_file") or key
         name = self.dep_names.get(key)
         return f"{key} {name}" if name else key
 
-    def item_href(self, item: dict) -> str:
+    def file_link(self, source_file: str) -> Link:
+        return Link(source_file, source_href(self.prefix, source_file))
+
+    def item_href(self, item: Row) -> str:
         document = self.documents.get(item["document_id"], {})
         return source_href(self.prefix, document.get("source_file", ""), item.get("page"))
 
 
-def _context(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame, prefix: str) -> _Context:
-    documents = tables.get("documents", pd.DataFrame())
-    items = tables.get("items", pd.DataFrame())
-    doc_rows = {row["document_id"]: row for row in documents.to_dict("records")}
-    item_rows = {row["item_id"]: row for row in items.to_dict("records")}
-    dep_names = {
-        row["departement_code"]: row["departement"] for row in documents.to_dict("records")
-        if not _missing(row.get("departement_code")) and not _missing(row.get("departement"))
-    }
-    counted = counted_ids(documents) if not documents.empty else set()
-    return _Context(tables, recurring, prefix, counted, doc_rows, item_rows, dep_names)
+def _data(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame, prefix: str) -> _Data:
+    documents = tables.get("documents", pd.DataFrame(columns=COLUMNS["documents"]))
+    items = tables.get("items", pd.DataFrame(columns=COLUMNS["items"]))
+    doc_rows = documents.to_dict("records")
+    dep_names = {row["departement_code"]: row["departement"] for row in doc_rows
+                 if not _missing(row.get("departement_code")) and not _missing(row.get("departement"))}
+    return _Data(
+        tables, recurring, prefix, counted_ids(documents) if not documents.empty else set(),
+        {row["document_id"]: row for row in doc_rows if not _missing(row.get("document_id"))},
+        {row["item_id"]: row for row in items.to_dict("records")}, dep_names,
+    )
+
+
+def _dep_key(item: Row) -> str:
+    code = item.get("departement_code")
+    return "doc:" + str(item["document_id"]) if _missing(code) else str(code)
 
 
 # --------------------------------------------------------------------------
-# Charts (inline SVG)
+# Charts: the layout of inline SVG drawings, which the templates draw
 # --------------------------------------------------------------------------
 
 
@@ -204,38 +201,86 @@ class Bar:
     detail: str = ""  # added to the tooltip only
 
 
+@dataclass(frozen=True)
+class BarRow:
+    label: str  # as drawn (truncated)
+    tooltip: str
+    note: str
+    y: int
+    length: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    colour: str
+    rows: list[BarRow]
+
+
 LABEL_LIMIT = 44
 CHAR_WIDTH = 7.6  # average width of a character of the 13 px chart font, for layout
+BAR_ROW = 26
 
 
-def bar_chart(bars: list[Bar], title: str, bar_width: int = 250, label_chars: int = 0) -> str:
+def bar_chart(bars: list[Bar], title: str, bar_width: int = 250, label_chars: int = 0) -> BarChart:
     """A horizontal bar chart; the value of each bar is also written after it.
 
     Label and note columns are as wide as their longest text (at least
     `label_chars` characters, so that charts shown side by side share one
     scale), and nothing is clipped whatever the taxonomy's labels become.
     """
-    if not bars:
-        return '<p class="empty">Aucune donnée.</p>'
-    row = 26
     longest = max([label_chars, *(len(_truncate(bar.label, LABEL_LIMIT)) for bar in bars)])
     label_width = round(min(longest, LABEL_LIMIT) * CHAR_WIDTH) + 14
-    note_width = round(max(len(bar.note) for bar in bars) * CHAR_WIDTH) + 16
-    top = max(bar.value for bar in bars) or 1
-    width, height = label_width + bar_width + note_width, row * len(bars) + 6
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{esc(title)}"><title>{esc(title)}</title>']
-    for i, bar in enumerate(bars):
-        y = i * row + 3
-        length = max(bar.value / top * bar_width, 1.5 if bar.value else 0)
-        parts.append(
-            f'<g><title>{esc(bar.label)} : {esc(bar.note)}{esc(" · " + bar.detail if bar.detail else "")}</title>'
-            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" class="lbl">{esc(_truncate(bar.label, LABEL_LIMIT))}</text>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{row - 8}" rx="2" fill="{BAR_COLOUR}"/>'
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 17}" class="val">{esc(bar.note)}</text></g>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    note_width = round(max((len(bar.note) for bar in bars), default=0) * CHAR_WIDTH) + 16
+    top = max((bar.value for bar in bars), default=0) or 1
+    rows = [
+        BarRow(_truncate(bar.label, LABEL_LIMIT), f"{bar.label} : {bar.note}" + (f" · {bar.detail}" if bar.detail else ""),
+               bar.note, i * BAR_ROW + 3, round(max(bar.value / top * bar_width, 1.5 if bar.value else 0), 1))
+        for i, bar in enumerate(bars)
+    ]
+    return BarChart(title, label_width + bar_width + note_width, BAR_ROW * len(bars) + 6, label_width, BAR_ROW - 8,
+                    BAR_COLOUR, rows)
+
+
+@dataclass(frozen=True)
+class Swatch:
+    colour: str
+    label: str
+
+
+@dataclass(frozen=True)
+class HeatColumn:
+    x: float
+    y: int
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    x: int
+    y: int
+    fill: str
+    ink: str
+    text: str
+    tooltip: str
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    title: str
+    width: int
+    height: int
+    label_width: int
+    cell_width: int
+    cell_height: int
+    columns: list[HeatColumn]
+    rows: list[tuple[int, str]]  # (y, label)
+    cells: list[HeatCell]
+    legend: list[Swatch]
 
 
 def _heat_colour(share: float) -> str:
@@ -245,8 +290,8 @@ def _heat_colour(share: float) -> str:
 
 def _luminance(colour: str) -> float:
     """WCAG relative luminance of a #rrggbb colour."""
-    def channel(c: int) -> float:
-        c = c / 255
+    def channel(byte: int) -> float:
+        c = byte / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
@@ -258,80 +303,80 @@ def _ink_on(fill: str) -> str:
     return "#1a1a1a" if (lum + 0.05) / (_luminance("#1a1a1a") + 0.05) >= 1.05 / (lum + 0.05) else "#ffffff"
 
 
-def _two_lines(label: str, width: int = 13) -> list[str]:
+def _two_lines(text: str, width: int = 13) -> list[str]:
     """Split a column header on the space nearest its middle when it is too long for one line."""
-    if len(label) <= width or " " not in label:
-        return [label]
-    spaces = [i for i, c in enumerate(label) if c == " "]
-    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
-    return [label[:cut], label[cut + 1:]]
+    if len(text) <= width or " " not in text:
+        return [text]
+    cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1:]]
 
 
-def heat_map(rows: list[tuple[str, list[tuple[int, int]]]], title: str) -> str:
+def heat_map(rows: list[tuple[str, list[tuple[int, int]]]], title: str) -> HeatMap:
     """Départements × themes; each cell writes « irritants + leviers » and is coloured by their sum."""
-    if not rows:
-        return '<p class="empty">Aucune donnée.</p>'
     label_width, cell_w, cell_h, head = 210, 120, 22, 40
     top = max((i + lv for _, cells in rows for i, lv in cells), default=0) or 1
-    width, height = label_width + cell_w * len(THEMES), head + cell_h * len(rows) + 2
-    parts = [f'<svg class="chart heat" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{esc(title)}"><title>{esc(title)}</title>']
+    columns = []
     for j, theme in enumerate(THEMES):
-        x = label_width + j * cell_w + cell_w / 2
-        lines = _two_lines(THEME_SHORT[theme])
-        spans = "".join(f'<tspan x="{x}" dy="{0 if k == 0 else 14}">{esc(line)}</tspan>' for k, line in enumerate(lines))
-        parts.append(f'<text x="{x}" y="{head - 6 - 14 * (len(lines) - 1)}" text-anchor="middle" class="col">{spans}</text>')
-    for i, (label, cells) in enumerate(rows):
+        lines = _two_lines(THEME_SHORT_LABELS[theme])
+        columns.append(HeatColumn(label_width + j * cell_w + cell_w / 2, head - 6 - 14 * (len(lines) - 1), lines))
+    cells, labels = [], []
+    for i, (row_label, counts) in enumerate(rows):
         y = head + i * cell_h
-        parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" class="lbl">{esc(_truncate(label, 30))}</text>')
-        for j, (irritants, leviers) in enumerate(cells):
-            share = (irritants + leviers) / top
-            fill = _heat_colour(share)
-            ink = _ink_on(fill)
-            x = label_width + j * cell_w
-            tip = f"{label} — {THEMES[list(THEMES)[j]]} : {plural(irritants, 'irritant')}, {plural(leviers, 'levier')}"
-            parts.append(
-                f'<g><title>{esc(tip)}</title><rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" '
-                f'fill="{fill}"/><text x="{x + cell_w / 2}" y="{y + 15}" text-anchor="middle" class="cell" '
-                f'fill="{ink}">{irritants} + {leviers}</text></g>'
-            )
-    parts.append("</svg>")
-    legend = "".join(
-        f'<span class="swatch" style="background:{_heat_colour(step / 4)}"></span>{fr_number(round(top * step / 4))}'
-        for step in range(5)
-    )
-    return "".join(parts) + f'<p class="legend" aria-hidden="true">Somme irritants + leviers : {legend}</p>'
+        labels.append((y, _truncate(row_label, 30)))
+        for j, (theme, (irritants, leviers)) in enumerate(zip(THEMES, counts)):
+            fill = _heat_colour((irritants + leviers) / top)
+            tip = f"{row_label} — {THEME_LABELS[theme]} : {plural(irritants, 'irritant')}, {plural(leviers, 'levier')}"
+            cells.append(HeatCell(label_width + j * cell_w, y, fill, _ink_on(fill), f"{irritants} + {leviers}", tip))
+    legend = [Swatch(_heat_colour(step / 4), fr_number(round(top * step / 4))) for step in range(5)]
+    return HeatMap(title, label_width + cell_w * len(THEMES), head + cell_h * len(rows) + 2, label_width, cell_w, cell_h,
+                   columns, labels, cells, legend)
 
 
-def stacked_bars(rows: list[tuple[str, Counter]], title: str) -> str:
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    width: float
+    fill: str
+    ink: str
+    text: str  # the count, when the segment is wide enough to hold it
+    tooltip: str
+
+
+@dataclass(frozen=True)
+class StackedRow:
+    label: str
+    y: int
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class StackedBars:
+    title: str
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    rows: list[StackedRow]
+    legend: list[Swatch]
+
+
+def stacked_bars(rows: list[tuple[str, Counter[str]]], title: str) -> StackedBars:
     """One horizontal bar per row, split by time frame (court, moyen, long, non précisé)."""
-    keys: list[str | None] = [*TEMPORALITES, None]
     label_width, bar_width, row = 200, 440, 30
-    width, height = label_width + bar_width + 10, row * len(rows) + 4
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{esc(title)}"><title>{esc(title)}</title>']
-    for i, (label, counts) in enumerate(rows):
-        y, x = i * row + 2, float(label_width)
-        total = sum(counts.values())
-        parts.append(f'<text x="{label_width - 8}" y="{y + 19}" text-anchor="end" class="lbl">{esc(label)}</text>')
-        for key in keys:
-            n = counts.get(key, 0)
-            if not n:
-                continue
-            w = n / total * bar_width
-            parts.append(
-                f'<g><title>{esc(label)} — {esc(TEMPORALITE_LABELS[key])} : {plural(n, "action")}</title>'
-                f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{TIME_COLOURS[key]}"/>'
-                + (f'<text x="{x + w / 2:.1f}" y="{y + 19}" text-anchor="middle" class="cell" fill="{TIME_TEXT[key]}">{n}</text>'
-                   if w >= 22 else "")
-                + "</g>"
-            )
-            x += w
-    parts.append("</svg>")
-    legend = "".join(
-        f'<span class="swatch" style="background:{TIME_COLOURS[key]}"></span>{esc(TEMPORALITE_LABELS[key])}' for key in keys
-    )
-    return "".join(parts) + f'<p class="legend">{legend}</p>'
+    drawn = []
+    for i, (row_label, counts) in enumerate(rows):
+        total, x, segments = sum(counts.values()), float(label_width), []
+        for key in [*TEMPORALITES, ""]:
+            if counts.get(key, 0):
+                n = counts[key]
+                w = n / total * bar_width
+                segments.append(Segment(round(x, 1), round(w, 1), TIME_COLOURS[key], TIME_TEXT[key],
+                                        str(n) if w >= 22 else "",
+                                        f"{row_label} — {TEMPORALITE_LABELS[key]} : {plural(n, 'action')}"))
+                x += w
+        drawn.append(StackedRow(row_label, i * row + 2, segments))
+    legend = [Swatch(TIME_COLOURS[key], TEMPORALITE_LABELS[key]) for key in [*TEMPORALITES, ""]]
+    return StackedBars(title, label_width + bar_width + 10, row * len(rows) + 4, label_width, row - 8, drawn, legend)
 
 
 # --------------------------------------------------------------------------
@@ -339,72 +384,69 @@ def stacked_bars(rows: list[tuple[str, Counter]], title: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _members(ctx: _Context, group: dict) -> list[dict]:
-    return [ctx.items[i] for i in group["item_ids"] if i in ctx.items]
+@dataclass(frozen=True)
+class Wording:
+    text: str
+    sources: list[Link]
 
 
-def _dep_key(item: dict) -> str:
-    code = item.get("departement_code")
-    return "doc:" + item["document_id"] if _missing(code) or not code else code
+@dataclass(frozen=True)
+class RecurringView:
+    """One recurring statement: its representative quoted and linked, the
+    départements that raised it, and every wording with its sources."""
+
+    quote: Link
+    where: str  # « 31 Haute-Garonne, p. 6 »: the occurrence quoted
+    theme: str  # short theme label, when the statement is shown outside its theme
+    n_departements: int
+    departements: list[str]
+    n_occurrences: int
+    wordings: list[Wording]
 
 
-def _quote_link(ctx: _Context, item: dict, text: str) -> str:
-    return f'<a class="quote" href="{esc(ctx.item_href(item))}">« {esc(text)} »</a>'
+@dataclass(frozen=True)
+class RecurringRole:
+    role: str
+    heading: str  # « Irritants »
+    shown: list[RecurringView]
+    more: list[RecurringView]  # behind « voir les autres »
 
 
-def _where(ctx: _Context, item: dict) -> str:
-    page = item.get("page")
-    return ctx.dep_label(_dep_key(item)) + ("" if _missing(page) else f", p.\u00a0{int(float(page))}")
+def _where(data: _Data, item: Row) -> str:
+    page = _page_note(item.get("page"))
+    return data.dep_label(_dep_key(item)) + (f", {page}" if page else "")
 
 
-SECTION_LABELS = {"retex": "RETEX", "diagnostic": "diagnostic", "projection": "projection",
-                  "plan_action": "plan d'action", "fiche": "fiche mesure"}
-
-
-def _source_links(ctx: _Context, members: list[dict]) -> str:
+def _source_links(data: _Data, members: list[Row]) -> list[Link]:
     """One link per occurrence; the section tells apart two occurrences of one
     département (a statement often recurs from the diagnostic to the projection)."""
-    labels = [_where(ctx, m) for m in members]
-    repeated = {label for label in labels if labels.count(label) > 1}
-    links = []
-    for member, label in zip(members, labels):
-        if label in repeated:
-            label += f" ({SECTION_LABELS.get(member.get('section'), member.get('section') or '')})"
-        links.append(f'<a href="{esc(ctx.item_href(member))}">{esc(label)}</a>')
-    return ", ".join(links)
+    places = [_where(data, m) for m in members]
+    repeated = {place for place in places if places.count(place) > 1}
+    return [Link(place + (f" ({label(SECTION_LABELS, member.get('section'))})" if place in repeated else ""),
+                 data.item_href(member))
+            for member, place in zip(members, places)]
 
 
-def recurring_block(ctx: _Context, group: dict, show_theme: bool = False) -> str:
-    """One recurring statement: its representative quoted and linked, the
-    départements that raised it, and every wording (folded away)."""
-    members = _members(ctx, group)
+def recurring_view(data: _Data, group: Row, show_theme: bool = False) -> RecurringView | None:
+    members = [data.items[i] for i in group["item_ids"] if i in data.items]
     if not members:
-        return ""
-    shown = min((m for m in members if m["text"] == group["representative"]),
-                key=lambda m: (_dep_key(m), m["item_id"]), default=members[0])
-    deps = ", ".join(esc(ctx.dep_label(key)) for key in group["departements"])
-    theme = f' <span class="tag">{esc(THEME_SHORT.get(group["theme"], group["theme"]))}</span>' if show_theme else ""
-    by_text: dict[str, list[dict]] = {}
-    for member in sorted(members, key=lambda m: (_dep_key(m), m["item_id"])):
+        return None
+    ordered = sorted(members, key=lambda m: (_dep_key(m), m["item_id"]))
+    shown = next((m for m in ordered if m["text"] == group["representative"]), ordered[0])
+    by_text: dict[str, list[Row]] = {}
+    for member in ordered:
         by_text.setdefault(member["text"], []).append(member)
-    wordings = "".join(
-        f'<li>« {esc(text)} » — {_source_links(ctx, found)}</li>'
-        for text, found in sorted(by_text.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    )
-    n_wordings = len(by_text)
-    return (
-        f'<li class="rec"><p class="statement">{_quote_link(ctx, shown, group["representative"])}{theme}'
-        f' <span class="src">({esc(_where(ctx, shown))})</span></p>'
-        f'<p class="deps"><strong>{plural(int(group["n_departements"]), "département")}</strong> : {deps}</p>'
-        f'<details><summary>{plural(len(members), "occurrence")}, {plural(n_wordings, "formulation")} — détail et sources'
-        f'</summary><ul class="wordings">{wordings}</ul></details></li>'
+    wordings = [Wording(text, _source_links(data, found))
+                for text, found in sorted(by_text.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+    return RecurringView(
+        Link(group["representative"], data.item_href(shown)), _where(data, shown),
+        label(THEME_SHORT_LABELS, group["theme"]) if show_theme else "", int(group["n_departements"]),
+        [data.dep_label(key) for key in group["departements"]], len(members), wordings,
     )
 
 
-def _recurring_of(ctx: _Context, theme: str | None = None, role: str | None = None) -> list[dict]:
-    frame = ctx.recurring
-    if frame.empty:
-        return []
+def _groups(data: _Data, theme: str | None = None, role: str | None = None) -> list[Row]:
+    frame = data.recurring
     if theme is not None:
         frame = frame[frame["theme"] == theme]
     if role is not None:
@@ -412,418 +454,560 @@ def _recurring_of(ctx: _Context, theme: str | None = None, role: str | None = No
     return frame.to_dict("records")
 
 
+def _recurring_views(data: _Data, groups: list[Row], show_theme: bool = False) -> list[RecurringView]:
+    return [view for group in groups if (view := recurring_view(data, group, show_theme)) is not None]
+
+
+def recurring_roles(data: _Data, theme: str) -> list[RecurringRole]:
+    """A theme's recurring statements, role by role: the first few shown, every other one reachable."""
+    roles = []
+    for role, limit in RECURRING_SHOWN.items():
+        views = _recurring_views(data, _groups(data, theme, role))
+        if views:
+            roles.append(RecurringRole(role, label(ROLE_PLURALS, role), views[:limit], views[limit:]))
+    return roles
+
+
 # --------------------------------------------------------------------------
-# Sections
+# Summary and themes
 # --------------------------------------------------------------------------
 
 
-def _figure(value: str, label: str, detail: str = "") -> str:
-    detail_html = f'<span class="detail">{detail}</span>' if detail else ""
-    return f'<div class="figure"><span class="value">{value}</span><span class="label">{label}</span>{detail_html}</div>'
+@dataclass(frozen=True)
+class Figure:
+    value: int
+    label: str
+    detail: str = ""
 
 
-def _count(n: int, singular: str, plural_form: str, detail: str = "") -> str:
+def _count(n: int, singular: str, plural_form: str, detail: str = "") -> Figure:
     """A key figure whose label agrees with its number (« 1 partiel », « 2 partiels »)."""
-    return _figure(fr_number(n), singular if n <= 1 else plural_form, detail)
+    return Figure(n, singular if n <= 1 else plural_form, detail)
 
 
-def _status_counts(ctx: _Context) -> Counter:
-    documents = ctx.table("documents")
-    return Counter(documents["status"]) if not documents.empty else Counter()
+@dataclass(frozen=True)
+class SummaryView:
+    figures: list[Figure]
+    top_irritants: list[RecurringView]
 
 
-def summary_section(ctx: _Context) -> str:
+def _status_counts(data: _Data) -> Counter[str]:
+    return Counter(data.table("documents")["status"])
+
+
+def summary_view(data: _Data) -> SummaryView:
     """Key figures and the three irritants most départements share."""
-    statuses = _status_counts(ctx)
-    n_files = sum(statuses.values())
-    items = ctx.counted_rows("items")
-    actions = ctx.counted_rows("actions")
-    participants = ctx.table("participants_summary")
-    n_people = int(participants["total_count"].sum()) if not participants.empty else 0
-    figures = "".join([
-        _count(len(ctx.counted), "département pris en compte", "départements pris en compte",
+    statuses = _status_counts(data)
+    participants = data.table("participants_summary")
+    n_people = int(pd.to_numeric(participants["total_count"]).sum()) if not participants.empty else 0
+    figures = [
+        _count(len(data.counted), "département pris en compte", "départements pris en compte",
                "une restitution en vigueur par département"),
-        _count(n_files, "fichier reçu", "fichiers reçus",
+        _count(sum(statuses.values()), "fichier reçu", "fichiers reçus",
                f"{plural(statuses['ok'], 'intégré')}, {plural(statuses['partial'], 'partiel')}, "
                f"{plural(statuses['rejected'], 'rejeté')}"),
-        _count(len(items), "énoncé analysé", "énoncés analysés", "irritants, points forts, besoins, leviers, actions…"),
-        _count(len(actions), "action de plan d'action", "actions de plans d'action"),
+        _count(len(data.counted_rows("items")), "énoncé analysé", "énoncés analysés",
+               "irritants, points forts, besoins, leviers, actions…"),
+        _count(len(data.counted_rows("actions")), "action de plan d'action", "actions de plans d'action"),
         _count(n_people, "participant déclaré", "participants déclarés", "nombres indiqués dans les restitutions"),
-        _count(len(ctx.recurring), "énoncé récurrent", "énoncés récurrents",
+        _count(len(data.recurring), "énoncé récurrent", "énoncés récurrents",
                "idées exprimées par au moins deux départements"),
-    ])
-    top = _recurring_of(ctx, role="irritant")[:3]
-    top_html = (
-        '<ol class="recurring top">' + "".join(recurring_block(ctx, g, show_theme=True) for g in top) + "</ol>"
-        if top else '<p class="empty">Aucun irritant n\'est partagé par deux départements ou plus.</p>'
-    )
-    return (
-        '<section id="resume" aria-labelledby="h-resume"><h2 id="h-resume">L\'essentiel</h2>'
-        f'<div class="figures">{figures}</div>'
-        '<h3>Les trois irritants les plus récurrents</h3>'
-        f'{top_html}</section>'
-    )
+    ]
+    return SummaryView(figures, _recurring_views(data, _groups(data, role="irritant")[:3], show_theme=True))
 
 
-def _category_bars(ctx: _Context, theme: str, role: str) -> list[Bar]:
-    summary = ctx.table("category_summary")
-    if summary.empty:
-        return []
+@dataclass(frozen=True)
+class RoleCount:
+    label: str  # « irritants »
+    n_items: int
+    n_departements: int
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    code: str
+    index: int
+    title: str
+    counts: list[RoleCount]
+    charts: list[BarChart]
+    recurring: list[RecurringRole]
+
+
+def _category_bars(data: _Data, theme: str, role: str) -> list[Bar]:
+    summary = data.table("category_summary")
     rows = summary[(summary["theme"] == theme) & (summary["role"] == role)]
     rows = rows.sort_values(["n_departements", "n_items", "category"], ascending=[False, False, True]).head(TOP_CATEGORIES)
-    labels = category_labels()
     return [
-        Bar(labels.get(r["category"], r["category"]), float(r["n_departements"]),
+        Bar(label(category_labels(), r["category"]), float(r["n_departements"]),
             f"{plural(int(r['n_departements']), 'dép.', 'dép.')} ({fr_percent(float(r['share_departements']))})",
-            f"{plural(int(r['n_items']), 'énoncé')}")
+            plural(int(r["n_items"]), "énoncé"))
         for r in rows.to_dict("records")
     ]
 
 
-def _longest_category() -> int:
-    return max(len(label) for label in category_labels().values())
-
-
-def _theme_figures(ctx: _Context, theme: str) -> str:
-    summary = ctx.table("theme_summary")
-    rows = summary[summary["theme"] == theme] if not summary.empty else summary
-    by_role = {r["role"]: r for r in rows.to_dict("records")} if not rows.empty else {}
-    parts = []
-    for role in ("irritant", "point_fort", "besoin", "levier", "action"):
-        row = by_role.get(role)
-        n, deps = (int(row["n_items"]), int(row["n_departements"])) if row else (0, 0)
-        parts.append(f'<li><strong>{fr_number(n)}</strong> {esc(ROLE_LABELS[role][1].lower())} '
-                     f'<span class="muted">({plural(deps, "département")})</span></li>')
-    return f'<ul class="theme-figures">{"".join(parts)}</ul>'
-
-
-def theme_section(ctx: _Context, index: int, theme: str) -> str:
+def theme_view(data: _Data, index: int, theme: str) -> ThemeView:
     """Per theme: what it gathered, its main categories, its recurring statements."""
-    charts = "".join(
-        f'<figure><figcaption>{title}</figcaption>{bar_chart(_category_bars(ctx, theme, role), title, bar_width=150, label_chars=_longest_category())}</figure>'
-        for role, title in (("irritant", "Catégories d'irritants les plus citées"),
-                            ("levier", "Catégories de leviers les plus citées"))
-    )
-    blocks = []
-    for role, limit in RECURRING_SHOWN.items():
-        groups = _recurring_of(ctx, theme, role)
-        if not groups:
-            continue
-        more = len(groups) - limit
-        more_note = f'<p class="muted">… et {plural(more, "autre")} dans le classeur (onglet recurring_statements).</p>' if more > 0 else ""
-        blocks.append(
-            f'<h4>{esc(ROLE_LABELS[role][1])} récurrents</h4><ol class="recurring">'
-            + "".join(recurring_block(ctx, g) for g in groups[:limit]) + f"</ol>{more_note}"
-        )
-    recurring_html = "".join(blocks) or '<p class="empty">Aucun énoncé partagé par deux départements ou plus.</p>'
-    return (
-        f'<section id="theme-{theme}" class="theme" aria-labelledby="h-{theme}">'
-        f'<h2 id="h-{theme}"><span class="num">Thème {index}</span> {esc(THEMES[theme])}</h2>'
-        f'{_theme_figures(ctx, theme)}'
-        '<p class="note">Barres : nombre de départements dont au moins un énoncé du thème relève de la catégorie '
-        '(catégorie principale attribuée automatiquement) et, entre parenthèses, leur part parmi les départements '
-        'pris en compte.</p>'
-        f'<div class="charts">{charts}</div>'
-        f'<h3>Énoncés récurrents</h3>{recurring_html}</section>'
+    summary = data.table("theme_summary")
+    by_role = {r["role"]: r for r in summary[summary["theme"] == theme].to_dict("records")}
+    counts = [RoleCount(label(ROLE_PLURALS, role).lower(), int(by_role[role]["n_items"]) if role in by_role else 0,
+                        int(by_role[role]["n_departements"]) if role in by_role else 0)
+              for role in MATRIX_ROLES]
+    longest = max(len(text) for text in category_labels().values())
+    charts = [bar_chart(_category_bars(data, theme, role), title, bar_width=150, label_chars=longest)
+              for role, title in (("irritant", "Catégories d'irritants les plus citées"),
+                                  ("levier", "Catégories de leviers les plus citées"))]
+    return ThemeView(theme, index, THEME_LABELS[theme], counts, charts, recurring_roles(data, theme))
+
+
+# --------------------------------------------------------------------------
+# Départements, académies, régions académiques
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guess:
+    """Where a rejected file seems to come from, and on what basis."""
+
+    departement: Departement
+    basis: str  # « d'après le nom du fichier »
+
+    @property
+    def label(self) -> str:
+        return supposed(self.departement)
+
+
+def supposed(departement: Departement) -> str:
+    """How a guessed département reads: « Hautes-Alpes (05) — supposé »."""
+    return f"{departement.nom} ({departement.code}) — supposé"
+
+
+def guessed_departement(document: Row) -> Guess | None:
+    """The département a rejected file of unknown département points to, so
+    that analysts know whom to call: the guess the pipeline wrote at the end
+    of its message (cover page, else file name), else the file name alone (a
+    copy's message names its original instead)."""
+    if document["status"] != "rejected" or not _missing(document.get("departement_code")):
+        return None
+    match = _GUESS_RE.search(str(document.get("message") or ""))
+    if match and match["code"] in departements():
+        return Guess(departements()[match["code"]], match["basis"])
+    found = guess_from_file_name(document["source_file"])
+    return Guess(found, FILE_NAME_BASIS) if found else None
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    href: str
+    where: str  # « projection, p. 3 »: one role can come from two sections
+    category: str  # its primary category's label, or empty
+
+
+@dataclass(frozen=True)
+class StatementGroup:
+    heading: str
+    statements: list[Statement]
+
+
+@dataclass(frozen=True)
+class ThemeStatements:
+    theme: str
+    roles: list[StatementGroup]
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str  # « irritants »
+    n: int
+
+
+@dataclass(frozen=True)
+class FileLine:
+    """A file of a département, and whether its figures count."""
+
+    link: Link
+    status: str
+    session: str  # « 14/10/2020, Le Mans »
+    note: str
+
+
+@dataclass(frozen=True)
+class DepartementView:
+    anchor: str
+    label: str  # « 72 Sarthe », « Hautes-Alpes (05) — supposé »
+    academie: str
+    region: str
+    counted: bool  # one of its restitutions enters the figures
+    files: list[FileLine]
+    counts: list[Count]
+    n_participants: int
+    themes: list[ThemeStatements]
+    n_statements: int
+
+
+@dataclass(frozen=True)
+class AcademieView:
+    name: str
+    departements: list[DepartementView]
+    n_counted: int
+    counts: list[int]  # statements by role, in MATRIX_ROLES order, over counted départements
+
+
+@dataclass(frozen=True)
+class RegionView:
+    name: str
+    academies: list[AcademieView]
+    n_counted: int
+    counts: list[int]
+
+
+UNKNOWN_REGION = "Département non reconnu"
+
+
+def _status(document: Row) -> str:
+    reason = document.get("reason")
+    return status_label(document["status"], None if _missing(reason) else reason)
+
+
+def _file_line(data: _Data, document: Row, guess: Guess | None) -> FileLine:
+    place = document.get("session_place")
+    session = ", ".join(part for part in (fr_date(document.get("session_date")), "" if _missing(place) else place) if part)
+    if document.get("document_id") in data.counted:
+        note = "pris en compte"
+    elif guess is not None:
+        note = f"département supposé {guess.basis}"
+    elif document["status"] == "rejected":
+        note = "non lu"
+    elif _is(document.get("is_current"), False):
+        note = "remplacé par une session plus récente"
+    else:
+        note = "même session qu'un autre fichier, non compté"
+    if _is(document.get("ocr"), True):
+        note += " · lu par OCR"
+    return FileLine(data.file_link(document["source_file"]), _status(document), session, note)
+
+
+_THEME_HEADINGS = THEME_LABELS | {UNKNOWN: THEME_SHORT_LABELS[UNKNOWN]}
+
+
+def _statements(data: _Data, items: list[Row]) -> list[ThemeStatements]:
+    """A restitution's statements by theme (the contract's order, unrecognised last), then by role."""
+    categories = category_labels()
+    by_theme: dict[str, dict[str, list[Statement]]] = {}
+    for item in items:
+        if item["role"] in DEPARTEMENT_ROLES:
+            where = ", ".join(part for part in (label(SECTION_LABELS, item["section"]), _page_note(item.get("page"))) if part)
+            by_theme.setdefault(item["theme"], {}).setdefault(item["role"], []).append(Statement(
+                item["text"], data.item_href(item), where,
+                "" if _missing(item.get("category")) else label(categories, item["category"])))
+    return [
+        ThemeStatements(label(_THEME_HEADINGS, theme),
+                        [StatementGroup(label(ROLE_PLURALS, role), by_theme[theme][role])
+                         for role in DEPARTEMENT_ROLES if role in by_theme[theme]])
+        for theme in [*THEMES, UNKNOWN] if theme in by_theme
+    ]
+
+
+def departement_view(data: _Data, key: str, documents: list[Row], items: list[Row],
+                     n_participants: int) -> DepartementView:
+    """One département: its files, its figures and every statement of the restitution that counts."""
+    reference = departements().get(key)
+    guesses = {d["source_file"]: guessed_departement(d) for d in documents}
+    known = any(guess is None for guess in guesses.values())
+    if reference is None:
+        name, academie, region = data.dep_label(key), "", UNKNOWN_REGION
+    else:
+        name = f"{reference.code} {reference.nom}" if known else supposed(reference)
+        academie, region = reference.academie, reference.region_academique
+    # Counted as department_theme_matrix counts them: statements of a recognised theme.
+    by_role = Counter(item["role"] for item in items if item["theme"] in THEMES)
+    return DepartementView(
+        "dep-" + re.sub(r"[^0-9a-z]+", "-", key.lower()), name, academie, region,
+        any(d.get("document_id") in data.counted for d in documents),
+        [_file_line(data, d, guesses[d["source_file"]]) for d in documents],
+        [Count(label(ROLE_PLURALS, role).lower(), by_role[role]) for role in MATRIX_ROLES],
+        n_participants, _statements(data, items), sum(1 for item in items if item["role"] in DEPARTEMENT_ROLES),
     )
 
 
-def heatmap_section(ctx: _Context) -> str:
-    matrix = ctx.table("department_theme_matrix")
+def _departement_of(document: Row) -> str | None:
+    """The département a file is listed under: its own, else the one guessed
+    for a rejected file, else the file itself when it was read; a rejected
+    file of unknown origin is listed only under data quality."""
+    if not _missing(document.get("departement_code")):
+        return str(document["departement_code"])
+    guess = guessed_departement(document)
+    if guess is not None:
+        return guess.departement.code
+    return None if document["status"] == "rejected" else "doc:" + document["document_id"]
+
+
+def regions_view(data: _Data) -> list[RegionView]:
+    """Every département that sent a file, grouped by académie and région
+    académique (a file of unknown département last)."""
+    documents: dict[str, list[Row]] = {}
+    for document in sorted(data.table("documents").to_dict("records"), key=lambda d: d["source_file"]):
+        key = _departement_of(document)
+        if key is not None:
+            documents.setdefault(key, []).append(document)
+    items: dict[str, list[Row]] = {}
+    for item in data.items.values():
+        if item["document_id"] in data.counted:
+            items.setdefault(_dep_key(item), []).append(item)
+    participants = data.counted_rows("participants")
+    people: Counter[str] = Counter()
+    for row in participants.to_dict("records"):
+        if not _missing(row.get("count")):
+            people[_dep_key(row)] += int(float(row["count"]))
+    views = [departement_view(data, key, found, items.get(key, []), people[key]) for key, found in documents.items()]
+    regions: dict[str, dict[str, list[DepartementView]]] = {}
+    for view in sorted(views, key=lambda v: (v.anchor.startswith("dep-doc-"), v.anchor)):
+        regions.setdefault(view.region, {}).setdefault(view.academie, []).append(view)
+    result = []
+    # Folded names sort as French readers expect: « Île-de-France » among the I.
+    for region in sorted(regions, key=lambda r: (r == UNKNOWN_REGION, fold(r))):
+        academies = [_academie(name, regions[region][name]) for name in sorted(regions[region], key=fold)]
+        result.append(RegionView(region, academies, sum(a.n_counted for a in academies),
+                                 [sum(column) for column in zip(*(a.counts for a in academies))]))
+    return result
+
+
+def _academie(name: str, views: list[DepartementView]) -> AcademieView:
+    counted = [view for view in views if view.counted]
+    return AcademieView(name, views, len(counted),
+                        [sum(view.counts[j].n for view in counted) for j in range(len(MATRIX_ROLES))])
+
+
+# --------------------------------------------------------------------------
+# Cross views: heat map, participants, actors, time frames
+# --------------------------------------------------------------------------
+
+
+def heatmap_view(data: _Data) -> HeatMap:
     rows: dict[str, list[tuple[int, int]]] = {}
-    if not matrix.empty:
-        for r in matrix.to_dict("records"):
-            key = r["departement_code"] if not _missing(r["departement_code"]) else "?"
-            label = f"{key} {r['departement']}" if not _missing(r["departement"]) else key
-            cells = rows.setdefault(label, [(0, 0)] * len(THEMES))
-            j = list(THEMES).index(r["theme"])
-            cells[j] = (int(r["n_irritant"]), int(r["n_levier"]))
-    title = "Irritants et leviers par département et par thème"
-    return (
-        '<section id="carte" aria-labelledby="h-carte"><h2 id="h-carte">Départements × thèmes</h2>'
-        '<p class="note">Chaque case donne le nombre d\'<strong>irritants</strong> puis de <strong>leviers</strong> '
-        'exprimés par le département sur le thème (« 4 + 2 » : 4 irritants, 2 leviers) ; plus la case est foncée, '
-        'plus leur somme est élevée. Une case claire signale un thème peu traité dans la restitution.</p>'
-        f'<div class="scroll">{heat_map(sorted(rows.items()), title)}</div></section>'
-    )
+    for r in data.table("department_theme_matrix").to_dict("records"):
+        key = r["departement_code"] if not _missing(r["departement_code"]) else "?"
+        row_label = f"{key} {r['departement']}" if not _missing(r["departement"]) else key
+        cells = rows.setdefault(row_label, [(0, 0)] * len(THEMES))
+        cells[list(THEMES).index(r["theme"])] = (int(r["n_irritant"]), int(r["n_levier"]))
+    return heat_map(sorted(rows.items()), "Irritants et leviers par département et par thème")
 
 
-def participants_section(ctx: _Context) -> str:
-    summary = ctx.table("participants_summary")
+@dataclass(frozen=True)
+class ParticipantRow:
+    label: str
+    n_checked: int
+    total: int
+    n_missing: int
+
+
+@dataclass(frozen=True)
+class ParticipantsView:
+    chart: BarChart
+    rows: list[ParticipantRow]
+
+
+def participants_view(data: _Data) -> ParticipantsView:
+    by_category = {r["category"]: r for r in data.table("participants_summary").to_dict("records")}
+    rows = [ParticipantRow(PARTICIPANT_LABELS[c], int(by_category[c]["n_departements_checked"]),
+                           int(by_category[c]["total_count"]), int(by_category[c]["n_departements_count_missing"]))
+            for c in PARTICIPANT_CATEGORIES if c in by_category]
+    bars = [Bar(row.label, float(row.total), f"{fr_number(row.total)} ({plural(row.n_checked, 'dép.', 'dép.')})")
+            for row in rows]
+    return ParticipantsView(bar_chart(bars, "Participants déclarés par catégorie"), rows)
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    label: str
+    themes: str
+
+
+@dataclass(frozen=True)
+class ActorsView:
+    chart: BarChart
+    rows: list[ActorRow]
+
+
+def actors_view(data: _Data) -> ActorsView:
     bars, rows = [], []
-    if not summary.empty:
-        by_category = {r["category"]: r for r in summary.to_dict("records")}
-        for category in PARTICIPANT_CATEGORIES:
-            r = by_category.get(category)
-            if r is None:
-                continue
-            checked, missing = int(r["n_departements_checked"]), int(r["n_departements_count_missing"])
-            bars.append(Bar(PARTICIPANT_LABELS[category], float(r["total_count"]),
-                            f"{fr_number(int(r['total_count']))} ({plural(checked, 'dép.', 'dép.')})"))
-            rows.append(f'<tr><th scope="row">{esc(PARTICIPANT_LABELS[category])}</th><td>{fr_number(checked)}</td>'
-                        f'<td>{fr_number(int(r["total_count"]))}</td><td>{fr_number(missing)}</td></tr>')
-    title = "Participants déclarés par catégorie"
-    return (
-        '<section id="participants" aria-labelledby="h-participants"><h2 id="h-participants">Participants</h2>'
-        '<p class="note">Nombre total de participants indiqué par les restitutions, nombre de départements ayant coché '
-        'la catégorie, et nombre de départements qui l\'ont laissée sans nombre (« à compléter » ou vide) : '
-        'les totaux sont donc des minima.</p>'
-        f'<figure><figcaption>{title}</figcaption>{bar_chart(bars, title)}</figure>'
-        + (('<table class="numbers"><thead><tr><th scope="col">Catégorie</th><th scope="col">Départements ayant coché</th>'
-            '<th scope="col">Participants déclarés</th><th scope="col">Départements sans nombre</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>') if rows else "")
-        + '</section>'
-    )
+    for r in data.table("actors_summary").to_dict("records"):
+        actor = label(actor_labels(), r["actor"])
+        bars.append(Bar(actor, float(r["n_actions"]),
+                        f"{fr_number(int(r['n_actions']))} ({plural(int(r['n_departements']), 'dép.', 'dép.')})"))
+        themes = r["themes"] if isinstance(r["themes"], list) else []
+        rows.append(ActorRow(actor, ", ".join(label(THEME_SHORT_LABELS, t) for t in themes)))
+    return ActorsView(bar_chart(bars, "Acteurs mobilisés par les plans d'action"), rows)
 
 
-def actors_section(ctx: _Context) -> str:
-    summary = ctx.table("actors_summary")
-    labels = actor_labels()
-    bars, rows = [], []
-    if not summary.empty:
-        for r in summary.to_dict("records"):
-            label = labels.get(r["actor"], r["actor"])
-            bars.append(Bar(label, float(r["n_actions"]),
-                            f"{fr_number(int(r['n_actions']))} ({plural(int(r['n_departements']), 'dép.', 'dép.')})"))
-            themes = r["themes"] if isinstance(r["themes"], list) else []
-            rows.append(f"<tr><td>{esc(label)}</td><td>{esc(', '.join(THEME_SHORT.get(t, t) for t in themes))}</td></tr>")
-    title = "Acteurs mobilisés par les plans d'action"
-    table = (f'<details><summary>Thèmes où chaque acteur est mobilisé</summary><table><thead><tr><th scope="col">Acteur</th>'
-             f'<th scope="col">Thèmes</th></tr></thead><tbody>{"".join(rows)}</tbody></table></details>') if rows else ""
-    return (
-        '<section id="acteurs" aria-labelledby="h-acteurs"><h2 id="h-acteurs">Acteurs des plans d\'action</h2>'
-        '<p class="note">Nombre de lignes de plan d\'action qui citent l\'acteur (colonne « Acteurs mobilisés ») et, '
-        'entre parenthèses, nombre de départements concernés.</p>'
-        f'<figure><figcaption>{title}</figcaption>{bar_chart(bars, title)}</figure>{table}</section>'
-    )
+@dataclass(frozen=True)
+class TimeframeRow:
+    label: str
+    counts: list[int]  # court, moyen, long, non précisé
 
 
-def timeframes_section(ctx: _Context) -> str:
-    actions = ctx.counted_rows("actions")
-    rows: list[tuple[str, Counter]] = []
+@dataclass(frozen=True)
+class TimeframesView:
+    headings: list[str]
+    chart: StackedBars
+    rows: list[TimeframeRow]
+
+
+def timeframes_view(data: _Data) -> TimeframesView:
+    actions = data.counted_rows("actions")
+    keys = [*TEMPORALITES, ""]
+    rows: list[tuple[str, Counter[str]]] = []
     if not actions.empty:
-        codes = actions["temporalite"].map(lambda v: None if _missing(v) or not v else v)
+        codes = actions["temporalite"].map(lambda v: "" if _missing(v) else v)
         rows.append(("Tous thèmes", Counter(codes)))
-        for theme in THEMES:
-            counts = Counter(codes[actions["theme"] == theme])
-            if counts:
-                rows.append((THEME_SHORT[theme], counts))
-    table_rows = "".join(
-        f"<tr><th scope=\"row\">{esc(label)}</th>"
-        + "".join(f"<td>{fr_number(counts.get(key, 0))}</td>" for key in [*TEMPORALITES, None]) + "</tr>"
-        for label, counts in rows
-    )
-    title = "Temporalité souhaitée des actions, par thème"
-    body = stacked_bars(rows, title) if rows else '<p class="empty">Aucune action.</p>'
-    head = "".join(f'<th scope="col">{esc(TEMPORALITE_LABELS[key])}</th>' for key in [*TEMPORALITES, None])
-    table = (f'<table class="numbers"><thead><tr><th scope="col">Thème</th>{head}</tr></thead>'
-             f'<tbody>{table_rows}</tbody></table>') if rows else ""
-    return (
-        '<section id="temporalites" aria-labelledby="h-temporalites"><h2 id="h-temporalites">Échéances des actions</h2>'
-        '<p class="note">Répartition des lignes de plan d\'action selon la temporalité souhaitée : court terme (un an au '
-        'plus), moyen terme (jusqu\'à trois ans), long terme ; « non précisé » quand la restitution ne dit rien.</p>'
-        f'<figure><figcaption>{title}</figcaption>{body}</figure>{table}</section>'
-    )
+        rows += [(THEME_SHORT_LABELS[theme], Counter(codes[actions["theme"] == theme])) for theme in THEMES
+                 if (actions["theme"] == theme).any()]
+    return TimeframesView([TEMPORALITE_LABELS[key] for key in keys],
+                          stacked_bars(rows, "Temporalité souhaitée des actions, par thème"),
+                          [TimeframeRow(row_label, [counts.get(key, 0) for key in keys]) for row_label, counts in rows])
 
 
-def _documents_table(ctx: _Context, documents: list[dict], with_message: bool = True) -> str:
-    rows = []
-    for d in documents:
-        reason = REASON_LABELS.get(d.get("reason") or "", d.get("reason") or "")
-        link = f'<a href="{esc(source_href(ctx.prefix, d["source_file"]))}">{esc(d["source_file"])}</a>'
-        dep = ctx.dep_label(d["departement_code"]) if not _missing(d.get("departement_code")) else "—"
-        cells = [link, esc(dep), esc(STATUS_LABELS.get(d["status"], d["status"])), esc(reason)]
-        if with_message:
-            cells.append(esc(d.get("message")))
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    head = ["Fichier", "Département", "Statut", "Raison"] + (["Message"] if with_message else [])
-    return (f'<table><thead><tr>{"".join(f"<th scope=col>{h}</th>" for h in head)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+# --------------------------------------------------------------------------
+# Data quality
+# --------------------------------------------------------------------------
 
 
-def _superseded_table(ctx: _Context, superseded: list[dict]) -> str:
-    """Each replaced file, its session date, and the file counted instead."""
-    counted_by_dep = {d["departement_code"]: d for d in ctx.documents.values() if d["document_id"] in ctx.counted}
-    rows = []
-    for d in superseded:
-        current = counted_by_dep.get(d["departement_code"])
-        current_html = (f'<a href="{esc(source_href(ctx.prefix, current["source_file"]))}">{esc(current["source_file"])}</a> '
-                        f'({esc(fr_date(current.get("session_date")))})') if current else "—"
-        rows.append(
-            f'<tr><td><a href="{esc(source_href(ctx.prefix, d["source_file"]))}">{esc(d["source_file"])}</a></td>'
-            f'<td>{esc(ctx.dep_label(d["departement_code"]))}</td><td class="nowrap">{esc(fr_date(d.get("session_date")))}</td>'
-            f'<td>{current_html}</td></tr>'
-        )
-    return ('<table><thead><tr><th scope="col">Fichier remplacé</th><th scope="col">Département</th>'
-            '<th scope="col">Session</th><th scope="col">Restitution retenue (session)</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+@dataclass(frozen=True)
+class DocumentRow:
+    file: Link
+    departement: str  # « 72 Sarthe », « Hautes-Alpes (05) — supposé », or « — »
+    basis: str  # why a département is supposed (« d'après le nom du fichier »), else empty
+    status: str
+    message: str
 
 
-def quality_section(ctx: _Context) -> str:
+@dataclass(frozen=True)
+class SupersededRow:
+    file: Link
+    departement: str
+    session: str
+    current: Link | None
+    current_session: str
+
+
+@dataclass(frozen=True)
+class QualityView:
+    figures: list[Figure]
+    problems: list[DocumentRow]
+    superseded: list[SupersededRow]
+    unknown_themes: list[str]
+    documents: list[DocumentRow]
+
+
+def document_row(data: _Data, document: Row) -> DocumentRow:
+    guess = guessed_departement(document)
+    if guess is not None:
+        where, basis = guess.label, f"Département supposé {guess.basis}"
+    else:
+        code = document.get("departement_code")
+        where, basis = ("—" if _missing(code) else data.dep_label(str(code))), ""
+    return DocumentRow(data.file_link(document["source_file"]), where, basis, _status(document),
+                       "" if _missing(document.get("message")) else document["message"])
+
+
+def quality_view(data: _Data) -> QualityView:
     """What was read, what was not, and why: the limits of every figure above."""
-    documents = sorted(ctx.documents.values(), key=lambda d: d["source_file"])
-    statuses = _status_counts(ctx)
-    problems = [d for d in documents if d["status"] != "ok"]
-    superseded = [d for d in documents if d.get("is_current") is False]
-    quarantine = ctx.table("quarantine")
-    unknown = quarantine[quarantine["reason"] == "unknown_theme"] if not quarantine.empty else quarantine
-    figures = "".join([
+    documents = sorted(data.table("documents").to_dict("records"), key=lambda d: d["source_file"])
+    statuses = _status_counts(data)
+    superseded = [d for d in documents if _is(d.get("is_current"), False)]
+    quarantine = data.table("quarantine")
+    unknown = quarantine[quarantine["reason"] == UNKNOWN_THEME_REASON]
+    counted_by_dep = {d["departement_code"]: d for d in data.documents.values() if d["document_id"] in data.counted}
+    figures = [
         _count(len(documents), "fichier reçu", "fichiers reçus"),
         _count(statuses["ok"], "intégré", "intégrés"),
         _count(statuses["partial"], "partiel", "partiels", "intégrés en partie"),
         _count(statuses["rejected"], "rejeté", "rejetés", "non lus"),
         _count(len(superseded), "remplacé", "remplacés", "par une session plus récente"),
         _count(len(unknown), "énoncé hors thème", "énoncés hors thème", "thème non reconnu, en quarantaine"),
-    ])
-    problems_html = (_documents_table(ctx, problems) if problems
-                     else '<p class="empty">Tous les fichiers ont été intégrés.</p>')
-    superseded_html = ""
-    if superseded:
-        superseded_html = ("<h3>Restitutions remplacées</h3><p class=\"note\">Un département qui a envoyé plusieurs "
-                           "restitutions n'est compté qu'une fois, avec sa session la plus récente.</p>"
-                           + _superseded_table(ctx, superseded))
-    unknown_html = ""
-    if not unknown.empty:
-        lines = "".join(f"<li>{esc(r['source_file'])} : {esc(r['message'])}</li>" for r in unknown.to_dict("records"))
-        unknown_html = (f'<details><summary>{plural(len(unknown), "énoncé")} dont le thème n\'a pas été reconnu</summary>'
-                        f'<ul class="small">{lines}</ul></details>')
-    return (
-        '<section id="qualite" aria-labelledby="h-qualite"><h2 id="h-qualite">Qualité des données</h2>'
-        f'<div class="figures">{figures}</div>'
-        f'<h3>Fichiers rejetés ou partiels</h3>{problems_html}{superseded_html}{unknown_html}'
-        f'<details><summary>Liste complète des fichiers reçus</summary>{_documents_table(ctx, documents)}</details>'
-        '</section>'
+    ]
+    replaced = []
+    for d in superseded:
+        current = counted_by_dep.get(d["departement_code"])
+        replaced.append(SupersededRow(
+            data.file_link(d["source_file"]), data.dep_label(d["departement_code"]), fr_date(d.get("session_date")),
+            data.file_link(current["source_file"]) if current else None,
+            fr_date(current.get("session_date")) if current else ""))
+    return QualityView(
+        figures, [document_row(data, d) for d in documents if d["status"] != "ok"], replaced,
+        [f"{r['source_file']} : {r['message']}" for r in unknown.to_dict("records")],
+        [document_row(data, d) for d in documents],
     )
 
 
-def method_section() -> str:
-    return (
-        '<section id="methode" aria-labelledby="h-methode"><h2 id="h-methode">Méthode</h2><ul>'
-        '<li>Chaque département est compté une fois : seule sa restitution la plus récente (« en vigueur ») entre '
-        'dans les chiffres ; un fichier rejeté n\'y entre pas, un fichier partiel y entre pour ce qu\'il contient.</li>'
-        '<li>Les catégories sont attribuées automatiquement à chaque énoncé (irritant, point fort, besoin, levier, '
-        'action, difficulté) selon la taxonomie du projet ; les graphiques en retiennent la catégorie principale.</li>'
-        '<li>Énoncés récurrents : dans un même thème et un même rôle, les énoncés sont comparés après normalisation '
-        '(minuscules sans accents, mots vides et marques de manque ou d\'intention retirés, terminaisons réduites : '
-        '« formation », « former », « formés »), puis rapprochés par similarité textuelle, avec un bonus quand ils '
-        'relèvent de la même catégorie. Un groupe n\'est retenu que s\'il réunit au moins deux départements ; la '
-        'formulation citée est celle du groupe la plus proche de toutes les autres, reproduite telle quelle.</li>'
-        '<li>Chaque citation renvoie au fichier d\'origine, à la page citée pour un PDF.</li>'
-        '</ul></section>'
-    )
+# --------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------
 
 
-def _toc() -> str:
-    entries = [("resume", "L'essentiel")]
-    entries += [(f"theme-{theme}", THEME_SHORT[theme]) for theme in THEMES]
-    entries += [("carte", "Départements × thèmes"), ("participants", "Participants"), ("acteurs", "Acteurs"),
-                ("temporalites", "Échéances"), ("qualite", "Qualité des données"), ("methode", "Méthode")]
-    links = "".join(f'<li><a href="#{anchor}">{esc(label)}</a></li>' for anchor, label in entries)
-    return f'<nav aria-label="Sommaire"><ul>{links}</ul></nav>'
+@dataclass(frozen=True)
+class ReportView:
+    toc: list[Link]
+    summary: SummaryView
+    themes: list[ThemeView]
+    heat_map: HeatMap
+    regions: list[RegionView]
+    role_headings: list[str]  # the columns of RegionView.counts and AcademieView.counts
+    participants: ParticipantsView
+    actors: ActorsView
+    timeframes: TimeframesView
+    quality: QualityView
+    data_date: str  # « 01/12/2020 », the day the newest file was first seen
 
 
-def _data_date(ctx: _Context) -> str:
-    documents = ctx.table("documents")
-    if documents.empty:
-        return ""
-    dates = [d for d in documents["ingested_at"].dropna() if d]
-    return f"Données lues jusqu'au {esc(fr_date(max(dates)[:10]))}." if dates else ""
-
-
-CSS = """
-:root{--ink:#1a1a1a;--muted:#555;--accent:#000091;--line:#d6d6e0;--soft:#f5f5fe}
-*{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans",sans-serif;
-color:var(--ink);background:#fff;line-height:1.5;font-size:16px}
-header.top{background:var(--accent);color:#fff;padding:1.6rem 1.5rem 1.2rem}
-header.top h1{margin:0;font-size:1.9rem;line-height:1.2}
-header.top p{margin:.35rem 0 0;opacity:.95}
-nav{border-bottom:1px solid var(--line);background:var(--soft)}
-nav ul{list-style:none;margin:0 auto;padding:.4rem 1.5rem;display:flex;flex-wrap:wrap;gap:.2rem 1.1rem;max-width:1120px}
-nav a{color:var(--accent);font-size:.92rem}
-main{max-width:1120px;margin:0 auto;padding:0 1.5rem 3rem}
-h2{color:var(--accent);font-size:1.5rem;margin:2.4rem 0 .8rem;padding-top:.6rem;border-top:3px solid var(--accent)}
-h2 .num{display:block;font-size:.85rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
-h3{font-size:1.15rem;margin:1.6rem 0 .6rem}
-h4{font-size:1rem;margin:1.2rem 0 .4rem;color:#333}
-a{color:var(--accent)}
-a:focus{outline:3px solid #e69f00;outline-offset:2px}
-.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:.8rem;margin:1rem 0}
-.figure{border:1px solid var(--line);border-left:4px solid var(--accent);padding:.7rem .8rem;background:#fff}
-.figure .value{display:block;font-size:1.9rem;font-weight:700;color:var(--accent);line-height:1.1}
-.figure .label{display:block;font-weight:600}
-.figure .detail{display:block;color:var(--muted);font-size:.85rem}
-ol.recurring{padding-left:1.4rem;margin:.4rem 0}
-li.rec{margin:.2rem 0 .9rem}
-li.rec p{margin:.1rem 0}
-.statement{font-size:1.02rem}
-a.quote{color:var(--ink);text-decoration-color:var(--accent);text-underline-offset:3px}
-.src,.muted{color:var(--muted);font-size:.88rem}
-.deps{font-size:.9rem}
-.tag{display:inline-block;background:var(--soft);border:1px solid var(--line);border-radius:3px;padding:0 .35rem;
-font-size:.8rem;color:#333;vertical-align:middle}
-details{margin:.3rem 0}
-summary{cursor:pointer;color:var(--accent);font-size:.88rem}
-ul.wordings,ul.small{font-size:.88rem;margin:.3rem 0 .5rem}
-.theme-figures{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1.4rem;margin:.3rem 0 .6rem}
-.note{color:var(--muted);font-size:.88rem;max-width:60rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1rem}
-figure{margin:.6rem 0 1rem}
-figcaption{font-weight:600;margin-bottom:.3rem}
-svg.chart{max-width:100%;height:auto;display:block;font-size:13px}
-svg.chart .lbl{fill:var(--ink)}
-svg.chart .val{fill:#333}
-svg.chart .col{fill:var(--ink);font-weight:600;font-size:12px}
-svg.chart .cell{font-size:12px;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto}
-.legend{font-size:.85rem;color:var(--muted);display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .4rem}
-.swatch{display:inline-block;width:1.1rem;height:.8rem;border:1px solid #999;margin-left:.5rem;vertical-align:middle}
-table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.5rem 0 1rem}
-th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
-thead th{background:var(--soft)}
-table.numbers td{text-align:right;font-variant-numeric:tabular-nums}
-.empty{color:var(--muted);font-style:italic}
-.nowrap{white-space:nowrap}
-footer{max-width:1120px;margin:0 auto;padding:1rem 1.5rem 2rem;color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
-@media print{
- body{font-size:11pt}
- nav{display:none}
- header.top{background:none;color:#000;padding:0 0 .5rem;border-bottom:2px solid #000}
- main,footer{padding-left:0;padding-right:0}
- .figures{grid-template-columns:repeat(3,1fr)}
- h2{break-after:avoid;page-break-after:avoid}
- h3,h4{break-after:avoid}
- section.theme,#carte,#participants,#acteurs,#temporalites,#qualite{break-before:page}
- figure,li.rec,tr,.figure{break-inside:avoid}
- a{color:#000}
- details summary{color:#000}
- .charts{display:block}
-}
-"""
-
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-
-def render_report(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame, raw_link_prefix: str) -> str:
-    """The whole page: summary, one section per theme, the cross views, data quality, method."""
+def report_view(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame | None, raw_link_prefix: str) -> ReportView:
+    """Everything the page shows, computed from the tables (no HTML)."""
     if recurring is None:
         recurring = pd.DataFrame(columns=COLUMNS["recurring_statements"])
-    ctx = _context(tables, recurring, raw_link_prefix)
-    body = "".join([
-        summary_section(ctx),
-        *(theme_section(ctx, i, theme) for i, theme in enumerate(THEMES, start=1)),
-        heatmap_section(ctx), participants_section(ctx), actors_section(ctx), timeframes_section(ctx),
-        quality_section(ctx), method_section(),
-    ])
-    return (
-        '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{esc(TITLE)} — États généraux du numérique pour l\'éducation</title>'
-        f'<style>{CSS}</style></head><body>'
-        f'<header class="top"><h1>{esc(TITLE)}</h1><p>{esc(SUBTITLE)}</p></header>'
-        f'{_toc()}<main>{body}</main>'
-        f'<footer>Document produit automatiquement à partir des restitutions départementales. {_data_date(ctx)} '
-        'Les tableaux complets sont dans les fichiers CSV et le classeur Excel du même dossier.</footer>'
-        '</body></html>\n'
+    data = _data(tables, recurring, raw_link_prefix)
+    toc = [Link("L'essentiel", "#resume"), *(Link(THEME_SHORT_LABELS[t], f"#theme-{t}") for t in THEMES),
+           Link("Départements × thèmes", "#carte"), Link("Académies et départements", "#departements"),
+           Link("Participants", "#participants"), Link("Acteurs", "#acteurs"), Link("Échéances", "#temporalites"),
+           Link("Qualité des données", "#qualite"), Link("Méthode", "#methode")]
+    dates = [d for d in data.table("documents")["ingested_at"] if not _missing(d)]
+    return ReportView(
+        toc, summary_view(data), [theme_view(data, i, theme) for i, theme in enumerate(THEMES, start=1)],
+        heatmap_view(data), regions_view(data), [label(ROLE_PLURALS, role) for role in MATRIX_ROLES],
+        participants_view(data), actors_view(data), timeframes_view(data),
+        quality_view(data), fr_date(max(dates)[:10]) if dates else "",
+    )
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    environment = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["nombre"] = fr_number
+    environment.globals.update(plural=plural)
+    return environment
+
+
+def _asset(name: str) -> str:
+    return files("pipeline").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _sha256(text: str) -> str:
+    """A CSP source admitting exactly this inline text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(css: str, script: str) -> str:
+    """Nothing may be fetched, and only the page's own stylesheet and script
+    run: they are admitted by their hash, never by 'unsafe-inline'."""
+    return (f"default-src 'none'; style-src {_sha256(css)}; script-src {_sha256(script)}; img-src data:; "
+            "base-uri 'none'; form-action 'none'")
+
+
+def render_report(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame | None, raw_link_prefix: str) -> str:
+    """The whole page: summary, one section per theme, the cross views, the
+    académies and départements, data quality, method."""
+    css, script = _asset("report.css"), _asset("report.js")
+    return _environment().get_template("report.html.j2").render(
+        view=report_view(tables, recurring, raw_link_prefix), title=TITLE, subtitle=SUBTITLE,
+        css=Markup(css), script=Markup(script), csp=Markup(content_security_policy(css, script)),
     )

@@ -25,12 +25,14 @@ estimate then rests on the score alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from pipeline.aggregate import counted_ids
-from pipeline.contract import COLUMNS, CORRECTION_FIELDS
+from pipeline.contract import CORRECTION_FIELDS
 from pipeline.labels import category_labels
+from pipeline.schemas import COLUMNS
 
 LOW_SCORE = 0.6  # a score below this is called low in `why`
 CLOSE_MARGIN = 0.15  # a runner-up this close to the primary category is named in `why`
@@ -83,9 +85,9 @@ class Signals:
         labels = category_labels()
         score = "inconnu" if self.score is None else _decimal(self.score)
         parts = [f"Score de confiance {score}" + (" (faible)" if self.score is None or self.score < LOW_SCORE else "")]
-        if self.close_second:
+        if self.close_second and self.margin is not None:
             parts.append(f"deuxième catégorie proche (écart {_decimal(self.margin)})")
-        if self.disagreement:
+        if self.disagreement and self.model_category is not None and self.cue_category is not None:
             parts.append(f"le modèle propose « {labels.get(self.model_category, self.model_category)} », "
                          f"les indices lexicaux « {labels.get(self.cue_category, self.cue_category)} »")
         if self.recurring_departements:
@@ -93,7 +95,7 @@ class Signals:
                          "qui pèse sur les chiffres nationaux")
         if not self.counted:
             parts.append("document non compté dans les agrégats")
-        if self.doubtful_reading:
+        if self.doubtful_reading and self.ocr_confidence is not None:
             parts.append(f"texte lu par reconnaissance de caractères, confiance {_decimal(self.ocr_confidence)}")
         return " ; ".join(parts) + "."
 
@@ -124,7 +126,8 @@ def review_queue(items: pd.DataFrame, signals: pd.DataFrame, documents: pd.DataF
     source_files = dict(zip(documents["document_id"], documents["source_file"]))
     ocr_confidences = {document_id: confidence for document_id, ocr, confidence
                        in zip(documents["document_id"], documents["ocr"], documents["ocr_confidence"]) if ocr is True}
-    rows = []
+    # The queue's rows: the items' cells (of every type), its own columns and the benefit that ranks them.
+    rows: list[dict[str, Any]] = []
     for row in items.to_dict("records"):
         if not row["category"] or row["category_source"] == "analyst":
             continue
@@ -142,8 +145,8 @@ def review_queue(items: pd.DataFrame, signals: pd.DataFrame, documents: pd.DataF
                      **{column: None for column in [*CORRECTION_FIELDS, "exclude", "comment"]},
                      "_benefit": item.benefit()})
     rows.sort(key=lambda row: (-row["_benefit"], row["item_id"]))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
+    for rank, queued in enumerate(rows, start=1):
+        queued["rank"] = rank
     return pd.DataFrame(rows, columns=COLUMNS["review_queue"], dtype=object)
 
 

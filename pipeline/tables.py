@@ -6,23 +6,27 @@ formats them as the contract says (empty cell, true/false, " | ").
 
 from __future__ import annotations
 
+from typing import Any
+
 import hashlib
 from pathlib import PurePosixPath
 
 import pandas as pd
 
-from pipeline.contract import COLUMNS, DUPLICATE_REASON, UNKNOWN_THEME_REASON
+from pipeline.contract import DUPLICATE_REASON, UNKNOWN_THEME_REASON
 from pipeline.model import DocumentResult, Item
 from pipeline.normalize.themes import UNKNOWN
+from pipeline.schemas import COLUMNS
 
 
-def item_id(document_id: str, item: Item) -> str:
-    """Stable across runs: where the statement sits, not what it says."""
+def item_id(document_id: str | None, item: Item) -> str:
+    """Stable across runs: where the statement sits, not what it says. (Only
+    a file that was read has items, and it always has a document_id.)"""
     key = f"{document_id}|{item.section}|{item.table_index}|{item.row_index}|{item.column}|{item.position}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def document_row(result: DocumentResult, ingested_at: str) -> dict:
+def document_row(result: DocumentResult, ingested_at: str) -> dict[str, Any]:
     meta = result.restitution.meta if result.restitution else None
     return {
         "document_id": result.document_id,
@@ -47,7 +51,7 @@ def document_row(result: DocumentResult, ingested_at: str) -> dict:
     }
 
 
-def item_rows(result: DocumentResult) -> list[dict]:
+def item_rows(result: DocumentResult) -> list[dict[str, Any]]:
     code = result.restitution.meta.departement_code if result.restitution else None
     return [
         {
@@ -73,7 +77,7 @@ def item_rows(result: DocumentResult) -> list[dict]:
     ]
 
 
-def participant_rows(result: DocumentResult) -> list[dict]:
+def participant_rows(result: DocumentResult) -> list[dict[str, Any]]:
     if result.restitution is None:
         return []
     code = result.restitution.meta.departement_code
@@ -90,7 +94,7 @@ def participant_rows(result: DocumentResult) -> list[dict]:
     ]
 
 
-def action_rows(result: DocumentResult) -> list[dict]:
+def action_rows(result: DocumentResult) -> list[dict[str, Any]]:
     if result.restitution is None:
         return []
     code = result.restitution.meta.departement_code
@@ -111,7 +115,7 @@ def action_rows(result: DocumentResult) -> list[dict]:
     ]
 
 
-def quarantine_rows(result: DocumentResult, detected_at: str) -> list[dict]:
+def quarantine_rows(result: DocumentResult, detected_at: str) -> list[dict[str, Any]]:
     """The file itself when not fully ingested, and each item of unknown theme.
 
     A RETEX title for which the document states no theme is `inconnu` by
@@ -185,7 +189,7 @@ def _path_order(source_file: str) -> tuple[str, ...]:
     return (*path.parent.parts, path.stem, path.suffix)
 
 
-def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS[name], dtype=object)
 
 

@@ -28,9 +28,10 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook
@@ -42,12 +43,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.aggregate import counted_ids
-from pipeline.contract import COLUMN_TYPES, COLUMNS, LIST_SEPARATOR
+from pipeline.contract import LIST_SEPARATOR
 from pipeline.corrections import CHOICE_SEPARATOR, EXCLUDE
-from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, SheetColumn, category_labels,
-                             code_lists, column_label, label, sheet_columns)
+from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, category_labels, code_lists,
+                             column_label, label)
 from pipeline.normalize.themes import THEMES
-from pipeline.schemas import SCHEMAS
+from pipeline.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS
+from pipeline.table_labels import SheetColumn, sheet_columns
+
+if TYPE_CHECKING:  # the sheets of a write-only workbook
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 REVIEW_TABLE, RECURRING_TABLE = "review_queue", "recurring_statements"
 SUMMARY_SHEET = SHEET_NAMES["synthese"]
@@ -93,7 +98,11 @@ def _named_styles() -> list[NamedStyle]:
     ]
 
 
-def cell_value(value: object) -> object:
+# What a cell holds (bool is an int, datetime a date).
+CellValue = str | int | float | date | None
+
+
+def cell_value(value: object) -> CellValue:
     """A Python value as the workbook stores it: numbers, booleans and dates
     stay typed (analysts sum, filter and sort them), lists are joined with
     " | " as in the CSV files, unknown is an empty cell, the rest is text."""
@@ -115,15 +124,15 @@ def _clean_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
 
 
-def _values(raw_row: Iterable[object]) -> list[object]:
-    values = []
+def _values(raw_row: Iterable[object]) -> list[CellValue]:
+    values: list[CellValue] = []
     for raw in raw_row:
         value = cell_value(raw)
         values.append(_clean_text(value) if isinstance(value, str) else value)
     return values
 
 
-def _cells(sheet, values: list[object], styles: list[str | None]) -> list[object]:
+def _cells(sheet: WriteOnlyWorksheet, values: list[CellValue], styles: list[str | None]) -> list[object]:
     """A row as appended: a text Excel would read as a formula becomes an
     explicit string cell (data type "s", never "f") with the quote prefix
     Excel keeps when the cell is edited; a value of a styled column becomes
@@ -135,7 +144,7 @@ def _cells(sheet, values: list[object], styles: list[str | None]) -> list[object
         if value is None or not (style or formula_like):
             row.append(value)
             continue
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]  # types-openpyxl omits date
         if style:
             cell.style = style
         if formula_like:
@@ -146,22 +155,24 @@ def _cells(sheet, values: list[object], styles: list[str | None]) -> list[object
 
 
 def _write_sheet(workbook: Workbook, name: str, columns: list[tuple[str, str | None]],
-                 raw_rows: Iterable[Iterable[object]]):
+                 raw_rows: Iterable[Iterable[object]]) -> WriteOnlyWorksheet:
     """A sheet of (header, style) columns with a frozen, styled header, an
     autofilter over the whole table and widths from its first rows, all set
     before the rows are streamed: write-only mode keeps time and memory
     proportional to the data."""
-    sheet = workbook.create_sheet(name)
+    sheet: WriteOnlyWorksheet = workbook.create_sheet(name)
     header = [title for title, _ in columns]
     styles = [style for _, style in columns]
     rows = [_values(raw) for raw in raw_rows]
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
-    sample = [header, *rows[:SAMPLE_ROWS]]
+    # A write-only sheet has the worksheet's auto_filter, column_dimensions,
+    # data_validations and sheet_state, which types-openpyxl leaves out.
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"  # type: ignore[attr-defined]
+    sample: list[Sequence[CellValue]] = [header, *rows[:SAMPLE_ROWS]]
     for index in range(len(header)):
         lengths = [len(_shown_text(row[index])) for row in sample if row[index] is not None]
         width = max(lengths, default=MIN_WIDTH) + 3  # room for the filter button
-        sheet.column_dimensions[get_column_letter(index + 1)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+        sheet.column_dimensions[get_column_letter(index + 1)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))  # type: ignore[attr-defined]
     titles = []
     for title in header:
         cell = WriteOnlyCell(sheet, value=title)
@@ -204,7 +215,7 @@ def _shown(column: SheetColumn, values: pd.Series) -> list[object]:
     """A sheet column's cells from the table's column: the labels of its
     codes, Paris wall-clock times for UTC timestamps (Excel has no time
     zones), dates for ISO dates, or the values themselves."""
-    if column.labelled:
+    if column.labelled and column.code_list is not None:
         labels = code_lists()[column.code_list].labels
         return [_labels_of(value, labels) for value in values]
     kind = COLUMN_TYPES.get(column.column)
@@ -223,7 +234,7 @@ def _labels_of(value: object, labels: dict[str, str]) -> str | None:
     return LIST_SEPARATOR.join(filter(None, (label(labels, code) for code in codes))) or None
 
 
-def _table_sheet(workbook: Workbook, table: str, frame: pd.DataFrame):
+def _table_sheet(workbook: Workbook, table: str, frame: pd.DataFrame) -> WriteOnlyWorksheet:
     """A contract table under its French sheet name and headers."""
     columns = sheet_columns(table)
     frame = frame.reindex(columns=COLUMNS[table])
@@ -273,7 +284,7 @@ def codes_rows(tables: list[str]) -> list[list[object]]:
     rows: list[list[object]] = []
     for table in tables:
         for column in sheet_columns(table):
-            if column.labelled:
+            if column.labelled and column.code_list is not None:
                 title = code_lists()[column.code_list].title
                 rows.append([COLUMN_ROW, SHEET_NAMES[table], None, column.header,
                              f"libellés des codes de la colonne précédente (liste « {title} »)"])
@@ -340,7 +351,7 @@ def _review_sheet(workbook: Workbook, queue: pd.DataFrame) -> None:
             error="Cette valeur n'est pas dans la liste : elle sera refusée si ce n'est pas un code du contrat.",
         )
         validation.add(f"{target}2:{target}{last_row}")
-        sheet.data_validations.append(validation)
+        sheet.data_validations.append(validation)  # type: ignore[attr-defined]  # see _write_sheet
 
 
 def _quoted(sheet_name: str) -> str:
@@ -354,7 +365,7 @@ def _lists_sheet(workbook: Workbook) -> None:
     longest = max(len(values) for values in lists.values())
     sheet = _write_sheet(workbook, LISTS_SHEET, [(column_label(REVIEW_TABLE, column), None) for column in lists],
                          ([values[i] if i < len(values) else None for values in lists.values()] for i in range(longest)))
-    sheet.sheet_state = "hidden"
+    sheet.sheet_state = "hidden"  # type: ignore[attr-defined]  # see _write_sheet
 
 
 # --------------------------------------------------------------------------
@@ -411,7 +422,9 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], recurring: pd.Da
 def _data_time(tables: dict[str, pd.DataFrame]) -> datetime:
     """When the newest file of the tables was first seen (naive UTC, as openpyxl stores it)."""
     documents = tables.get("documents")
-    times = pd.to_datetime(documents["ingested_at"], utc=True, errors="coerce").dropna() if documents is not None else []
+    if documents is None:
+        return NO_DATA_DATE
+    times = pd.to_datetime(documents["ingested_at"], utc=True, errors="coerce").dropna()
     return times.max().to_pydatetime().replace(tzinfo=None) if len(times) else NO_DATA_DATE
 
 

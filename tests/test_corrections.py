@@ -30,10 +30,12 @@ from assets.definitions import resources
 from assets.resources import CorrectionsFolder, OutputsFolder, default_corrections_dir
 from conftest import CORPUS
 from pipeline.aggregate import MATRIX_ROLES
-from pipeline.contract import CATEGORIES, COLUMNS, THEME_CODES
+from pipeline.contract import CATEGORIES, KNOWN_THEME_CODES
 from pipeline.corrections import CHOICE_SEPARATOR, parse_code
-from pipeline.labels import SHEET_NAMES, category_labels, column_label, sheet_columns
+from pipeline.labels import SHEET_NAMES, category_labels, column_label
 from pipeline.review import MIN_ERROR, Signals
+from pipeline.schemas import COLUMNS
+from pipeline.table_labels import sheet_columns
 from pipeline.workbook import LISTS_SHEET, REVIEW_SHEET
 
 FILES = ["sarthe-72.docx", "EGNum_Ille_et_vilaine_synthese_def.docx"]
@@ -90,7 +92,7 @@ def case(tmp_path_factory):
     _write_csv(a, [
         {"item_id": first["item_id"], "category_corrected": _other(first["category"], CATEGORIES), "comment": ""},
         {"item_id": listed["item_id"], "categories_corrected": "formation | equipement", "comment": "deux sujets"},
-        {"item_id": moved["item_id"], "theme_corrected": _other(moved["theme"], THEME_CODES[:5]), "comment": ""},
+        {"item_id": moved["item_id"], "theme_corrected": _other(moved["theme"], KNOWN_THEME_CODES), "comment": ""},
         {"item_id": unknown["item_id"], "category_corrected": "informatique", "comment": "code inventé"},
         {"item_id": "0000000000000000", "category_corrected": "formation", "comment": "énoncé inexistant"},
     ])

@@ -17,9 +17,9 @@ import pytest
 from assets.cli import materialize_all
 from assets.definitions import defs, resources
 from conftest import CORPUS
-from pipeline.contract import COLUMNS
 from assets.documents import INTEGRATION_CHECK
 from pipeline.labels import ORIGIN_LABELS, STATUS_LABELS, status_label
+from pipeline.schemas import COLUMNS
 
 FILES = [
     "sarthe-72.docx", "sarthe-72.pdf", "Trame de restitution EGN 45.docx",

@@ -18,13 +18,13 @@ import pytest
 from assets.documents import Origin, _file_metadata
 from conftest import CORPUS, FIXTURES
 from pipeline import cache, process
-from pipeline.contract import COLUMNS
 from pipeline.export import format_value
 from pipeline.labels import YES_NO
 from pipeline.model import Layout
 from pipeline.process import process_file
 from pipeline.readers import ocr, tesseract
 from pipeline.readers.page_image import SETTINGS, analyse, skew_angle
+from pipeline.schemas import COLUMNS
 from pipeline.tables import document_row
 from support import match_items, normalise
 

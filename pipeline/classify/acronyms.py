@@ -43,7 +43,8 @@ class AcronymExpander:
 
     def __init__(self, acronyms: list[Acronym]) -> None:
         self.expansions: dict[str, str] = {}
-        exact, any_case = [], []
+        exact: list[str] = []
+        any_case: list[str] = []
         for entry in acronyms:
             key = entry.acronym.casefold() if entry.ignore_case else entry.acronym
             self.expansions.setdefault(key, entry.expansion)

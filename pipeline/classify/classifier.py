@@ -16,10 +16,14 @@ score is at least SECONDARY_THRESHOLD (at most MAX_CATEGORIES in all).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import spacy
+from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
+from spacy.tokens import Doc
 
 from pipeline.classify import components  # noqa: F401  (registers the spaCy pieces)
 from pipeline.classify.acronyms import AcronymExpander, load_acronyms
@@ -80,7 +84,7 @@ class StatementReader:
         attach_vectors(self.nlp, load_vectors())
         self.expand = AcronymExpander(load_acronyms())
 
-    def read(self, texts: list[str]):
+    def read(self, texts: list[str]) -> Iterator[Doc]:
         return self.nlp.pipe((self.expand(text) for text in texts), batch_size=BATCH_SIZE)
 
 
@@ -97,7 +101,10 @@ class Classifier:
         self.taxonomy: list[Category] = load_taxonomy(taxonomy_path)
         self.reader = StatementReader()
         self.reader.nlp.add_pipe("egn_cues", config={"taxonomy_path": str(taxonomy_path) if taxonomy_path else None})
-        self.members = [spacy.load(path).get_pipe(TEXTCAT) for path in member_dirs(model_dir)]
+        # spaCy types every component as a Doc → Doc callable; a member's is a
+        # graded multi-label textcat (components.GradedTextCategorizer).
+        self.members = [cast(MultiLabel_TextCategorizer, spacy.load(path).get_pipe(TEXTCAT))
+                        for path in member_dirs(model_dir)]
         if not self.members:
             raise FileNotFoundError(f"no trained model in {model_dir}")
         self.scoring = Scoring.load(model_dir)
@@ -120,7 +127,10 @@ class Classifier:
 
     def _batch(self, texts: list[str]) -> list[Evidence]:
         docs = list(self.reader.read(texts))
-        votes = [member.model.ops.to_numpy(member.predict(docs)) for member in self.members]
+        votes = [
+            member.model.ops.to_numpy(member.predict(docs))  # type: ignore[no-untyped-call]  # thinc: untyped
+            for member in self.members
+        ]
         mean = sum(votes) / len(votes)
         labels = self.members[0].labels
         return [

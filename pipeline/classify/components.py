@@ -10,17 +10,22 @@ on graded targets; `egn_cues` counts the taxonomy's cues per category.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import partial
+from typing import Any
 
 from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.ml.extract_ngrams import extract_ngrams
-from spacy.ml.models.textcat import resize_and_set_ref, resize_linear_weighted
+from spacy.ml.models.textcat import resize_and_set_ref
 from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
 from spacy.tokens import Doc
+from spacy.training import Example
 from spacy.util import registry
-from thinc.api import Logistic, SparseLinear_v2, chain, resizable, with_cpu
+from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable, with_cpu
+from thinc.layers.resizable import resize_linear_weighted
+from thinc.types import ArrayXd, Floats2d
 
 from pipeline.classify.taxonomy import Category
 from pipeline.text import fold
@@ -29,13 +34,17 @@ if not Doc.has_extension("cue_hits"):
     Doc.set_extension("cue_hits", default=None)
 
 
-@registry.architectures("egn.LemmaBOW.v1")
-def lemma_bow(ngram_size: int, length: int, nO: int | None = None):
+# spaCy's registries are catalogue's, which ships no types: the decorator
+# returns the function it registers.
+@registry.architectures("egn.LemmaBOW.v1")  # type: ignore[untyped-decorator]
+def lemma_bow(ngram_size: int, length: int, nO: int | None = None) -> Model[list[Doc], Floats2d]:
     """spaCy's multi-label TextCatBOW.v3, on NORM (folded lemmas)."""
     length = 2 ** (length - 1).bit_length()
     sparse_linear = SparseLinear_v2(nO=nO, length=length)
     fill = {"b": -10.0, "W": 0}
-    layer = resizable(sparse_linear, resize_layer=partial(resize_linear_weighted, fill_defaults=fill))
+    layer: Model[tuple[ArrayXd, ArrayXd, ArrayXd], ArrayXd] = resizable(
+        sparse_linear, resize_layer=partial(resize_linear_weighted, fill_defaults=fill)
+    )
     model = with_cpu(chain(extract_ngrams(ngram_size, attr=NORM), layer), layer.ops)
     model = chain(model, with_cpu(Logistic(), layer.ops))
     if nO is not None:
@@ -56,7 +65,7 @@ class GradedTextCategorizer(MultiLabel_TextCategorizer):
     its validation insists on 0 or 1.
     """
 
-    def _validate_categories(self, examples) -> None:
+    def _validate_categories(self, examples: Iterable[Example]) -> None:
         for example in examples:
             for value in example.reference.cats.values():
                 if not 0.0 <= value <= 1.0:
@@ -68,7 +77,8 @@ class GradedTextCategorizer(MultiLabel_TextCategorizer):
     assigns=["doc.cats"],
     default_config={"threshold": 0.5, "scorer": {"@scorers": "spacy.textcat_multilabel_scorer.v2"}},
 )
-def make_graded_textcat(nlp: Language, name: str, model, threshold: float, scorer) -> GradedTextCategorizer:
+def make_graded_textcat(nlp: Language, name: str, model: Model[list[Doc], Floats2d], threshold: float,
+                        scorer: Callable[..., dict[str, Any]] | None) -> GradedTextCategorizer:
     return GradedTextCategorizer(nlp.vocab, model, name, threshold=threshold, scorer=scorer)
 
 

@@ -29,10 +29,11 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from pipeline.classify.classifier import Classifier, Evidence
-from pipeline.classify.labelled import BLIND_SET, own_records, read_jsonl, truth_records
-from pipeline.classify.metrics import expected_calibration_error, review_precision, scores
+from pipeline.classify.classifier import Classifier, Evidence, Prediction
+from pipeline.classify.labelled import BLIND_SET, Labelled, own_records, read_jsonl, truth_records
+from pipeline.classify.metrics import Scores, expected_calibration_error, review_precision, scores
 from pipeline.classify.scoring import Scoring
 from pipeline.classify.train import fit
 from pipeline.review import Signals
@@ -40,7 +41,7 @@ from pipeline.review import Signals
 THROUGHPUT_REPEAT = 4
 
 
-def review_benefit(prediction) -> float:
+def review_benefit(prediction: Prediction) -> float:
     """The review queue's own ranking (pipeline/review.py), for a statement
     that belongs to no recurring group."""
     return Signals(prediction.category, prediction.score, prediction.margin, prediction.model_category,
@@ -51,7 +52,7 @@ def blind_set_hash(path: Path = BLIND_SET) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def evaluate(classifier: Classifier, records: list[dict], evidence: list[Evidence] | None = None) -> dict:
+def evaluate(classifier: Classifier, records: list[Labelled], evidence: list[Evidence] | None = None) -> Scores:
     """The figures of `records`, from their `evidence` when already computed."""
     truths = [r["categories"] for r in records]
     evidence = evidence if evidence is not None else classifier.evidence([r["text"] for r in records])
@@ -62,24 +63,27 @@ def evaluate(classifier: Classifier, records: list[dict], evidence: list[Evidenc
     return report
 
 
-def blind(classifier: Classifier, path: Path = BLIND_SET) -> dict:
+def blind(classifier: Classifier, path: Path = BLIND_SET) -> dict[str, Any]:
+    """The blind set's figures, its file and hash, and its figures without the cues (a JSON report)."""
     records = read_jsonl(path)
     evidence = classifier.evidence([r["text"] for r in records])
-    report = {"file": str(path.name), "sha256": blind_set_hash(path), **evaluate(classifier, records, evidence)}
+    report: dict[str, Any] = {"file": str(path.name), "sha256": blind_set_hash(path),
+                              **evaluate(classifier, records, evidence)}
     without = scores([r["categories"] for r in records],
                      [classifier.decide(e, Scoring(cue_miss=1.0)) for e in evidence])
-    report["without_cues"] = {key: without[key] for key in ("strict", "lenient", "macro_f1", "set_f1")}
+    report["without_cues"] = {"strict": without["strict"], "lenient": without["lenient"],
+                              "macro_f1": without["macro_f1"], "set_f1": without["set_f1"]}
     return report
 
 
-def held_out(test_records: list[dict]) -> dict:
+def held_out(test_records: list[Labelled]) -> Scores:
     """A model trained on the project's statements only, tested on `test_records`."""
     with tempfile.TemporaryDirectory() as tmp:
         fit(own_records(), None, Path(tmp), blind=read_jsonl(BLIND_SET))
         return evaluate(Classifier(model_dir=Path(tmp)), test_records)
 
 
-def throughput(texts: list[str], repeat: int = THROUGHPUT_REPEAT) -> dict:
+def throughput(texts: list[str], repeat: int = THROUGHPUT_REPEAT) -> dict[str, float]:
     started = time.perf_counter()
     classifier = Classifier()
     load = time.perf_counter() - started
@@ -95,7 +99,7 @@ def throughput(texts: list[str], repeat: int = THROUGHPUT_REPEAT) -> dict:
     }
 
 
-def summary_line(name: str, report: dict) -> str:
+def summary_line(name: str, report: Scores | dict[str, Any]) -> str:
     return (f"{name:<28} n={report['n']:<5} strict {report['strict']:.3f}  lenient {report['lenient']:.3f}  "
             f"macro-F1 {report['macro_f1']:.3f}  set-F1 {report['set_f1']:.3f}  "
             f"calibration error {report['calibration_error']:.3f}")
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
 
     throughput_report = throughput([r["text"] for r in own_records()])
     classifier = Classifier()
-    report: dict = {"blind": blind(classifier)}
+    report: dict[str, Any] = {"blind": blind(classifier)}
     print(f"Jeu aveugle {BLIND_SET.name} sha256 {report['blind']['sha256']}")
     print(summary_line("blind", report["blind"]))
     for folder in args.seed_truth:

@@ -11,6 +11,7 @@ many of them are right (a calibrated score is right that often).
 from __future__ import annotations
 
 from collections import Counter
+from typing import NotRequired, TypedDict
 
 from pipeline.classify.classifier import Prediction
 
@@ -20,11 +21,48 @@ CALIBRATION_BINS = 10
 QUEUE_SHARES = (0.05, 0.10, 0.20)
 
 
-def scores(truths: list[list[str]], predictions: list[Prediction]) -> dict:
+class CategoryFigures(TypedDict):
+    n: int
+    precision: float
+    recall: float
+    f1: float
+
+
+class CalibrationRow(TypedDict):
+    scores: str
+    n: int
+    mean_score: float
+    accuracy: float
+
+
+class QueueRow(TypedDict):
+    share: float
+    n: int
+    misclassified: float
+    strict_after_correction: float
+    gain: float
+
+
+class Scores(TypedDict):
+    """The figures of a test set (`scores`; `evaluate.evaluate` adds the last two)."""
+
+    n: int
+    strict: float
+    lenient: float
+    macro_f1: float
+    set_f1: float
+    per_category: dict[str, CategoryFigures]
+    confusions: list[str]
+    calibration: list[CalibrationRow]
+    calibration_error: NotRequired[float]
+    review_queue: NotRequired[list[QueueRow]]
+
+
+def scores(truths: list[list[str]], predictions: list[Prediction]) -> Scores:
     predicted = [p.category for p in predictions]
     primaries = [t[0] for t in truths]
     n = len(truths) or 1
-    per_category = {}
+    per_category: dict[str, CategoryFigures] = {}
     for label in sorted(set(primaries) | set(predicted)):
         tp = sum(p == label and t == label for p, t in zip(predicted, primaries))
         fp = sum(p == label and t != label for p, t in zip(predicted, primaries))
@@ -53,9 +91,9 @@ def scores(truths: list[list[str]], predictions: list[Prediction]) -> dict:
     }
 
 
-def calibration(predictions: list[Prediction], correct: list[bool]) -> list[dict]:
+def calibration(predictions: list[Prediction], correct: list[bool]) -> list[CalibrationRow]:
     """Accuracy per decile of score, and the expected calibration error."""
-    rows = []
+    rows: list[CalibrationRow] = []
     for b in range(CALIBRATION_BINS):
         low, high = b / CALIBRATION_BINS, (b + 1) / CALIBRATION_BINS
         inside = [(p.score, c) for p, c in zip(predictions, correct)
@@ -69,13 +107,13 @@ def calibration(predictions: list[Prediction], correct: list[bool]) -> list[dict
     return rows
 
 
-def expected_calibration_error(rows: list[dict]) -> float:
+def expected_calibration_error(rows: list[CalibrationRow]) -> float:
     total = sum(row["n"] for row in rows) or 1
     return round(sum(row["n"] * abs(row["mean_score"] - row["accuracy"]) for row in rows) / total, 3)
 
 
 def review_precision(truths: list[list[str]], predictions: list[Prediction],
-                     priorities: list[float], shares: tuple[float, ...] = QUEUE_SHARES) -> list[dict]:
+                     priorities: list[float], shares: tuple[float, ...] = QUEUE_SHARES) -> list[QueueRow]:
     """For the top share of items by review priority: how many are
     misclassified (the queue's precision), and the strict accuracy once an
     analyst has corrected them."""
@@ -83,7 +121,7 @@ def review_precision(truths: list[list[str]], predictions: list[Prediction],
     order = sorted(range(len(wrong)), key=lambda i: -priorities[i])
     n = len(wrong) or 1
     base = 1 - sum(wrong) / n
-    rows = []
+    rows: list[QueueRow] = []
     for share in shares:
         top = order[: max(1, round(share * len(order)))]
         fixed = sum(wrong[i] for i in top)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
 from pipeline.classify.classifier import Classifier
-from pipeline.classify.labelled import BLIND_SET, own_records, read_jsonl
-from pipeline.classify.metrics import scores
+from pipeline.classify.labelled import BLIND_SET, Labelled, own_records, read_jsonl
+from pipeline.classify.metrics import Scores, scores
 from pipeline.classify.train import CONFIG, fit
 from pipeline.classify.versions import ModelStore, ModelVersion
 from pipeline.contract import LIST_SEPARATOR
@@ -25,23 +26,25 @@ from pipeline.contract import LIST_SEPARATOR
 ANALYST = "analyst"
 
 
-def corrected_records(items: pd.DataFrame) -> list[dict]:
+def corrected_records(items: pd.DataFrame) -> list[Labelled]:
     """The statements whose category an analyst set, as labelled statements."""
     if "category_source" not in items.columns:
         return []
     corrected = items[(items["category_source"] == ANALYST) & items["category"].notna()]
+    # itertuples' rows are untyped named tuples (pandas-stubs: any scalar);
+    # text and category are strings here (the items table's text columns).
     return [
-        {"text": row.text, "categories": _categories(row.category, row.categories)}
+        {"text": cast(str, row.text), "categories": _categories(cast(str, row.category), row.categories)}
         for row in corrected.itertuples()
     ]
 
 
-def _categories(primary: str, categories) -> list[str]:
+def _categories(primary: str, categories: object) -> list[str]:
     listed = categories if isinstance(categories, list) else str(categories or "").split(LIST_SEPARATOR)
     return [primary, *[c for c in listed if c and c != primary]]
 
 
-def retrain(store: ModelStore, corrections: list[dict], config_path: Path = CONFIG) -> ModelVersion:
+def retrain(store: ModelStore, corrections: list[Labelled], config_path: Path = CONFIG) -> ModelVersion:
     """A new version trained on the project's statements and the corrections."""
     version = store.new_version()
     fit(own_records() + corrections, None, version.path, config_path=config_path, blind=read_jsonl(BLIND_SET))
@@ -52,8 +55,8 @@ def retrain(store: ModelStore, corrections: list[dict], config_path: Path = CONF
 class Comparison:
     """Blind-set figures of the version in service and of the candidate."""
 
-    current: dict
-    candidate: dict
+    current: Scores
+    candidate: Scores
 
     @property
     def no_worse(self) -> bool:

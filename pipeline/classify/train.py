@@ -25,29 +25,47 @@ import argparse
 import random
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
-import spacy
+from spacy.language import Language
+from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import fix_random_seed, load_config, load_model_from_config
+from spacy.util import load_config, load_model_from_config
+from thinc.api import Model, fix_random_seed
+from thinc.types import FloatsXd
 
 from pipeline.classify import components  # noqa: F401
 from pipeline.classify.classifier import MEMBER_PREFIX, TEXTCAT, Classifier, Evidence, StatementReader
 from pipeline.classify.paths import default_model_dir
-from pipeline.classify.labelled import BLIND_SET, read_jsonl, training_files, truth_records
+from pipeline.classify.labelled import BLIND_SET, Labelled, read_jsonl, training_files, truth_records
 from pipeline.classify.scoring import CUE_GAIN_MARGIN, CUE_MISS_GRID, Scoring, fit_calibration
-from pipeline.classify.taxonomy import CATEGORIES
+from pipeline.contract import CATEGORIES
 
 HERE = Path(__file__).parent
 CONFIG = HERE / "config.cfg"
 
 
-def settings(config_path: Path = CONFIG) -> dict:
-    return load_config(config_path, interpolate=True)["training"]
+class TrainingSettings(TypedDict):
+    """config.cfg's [training] values that train.py reads."""
+
+    seed: int
+    members: int
+    max_epochs: int
+    dropout: float
+    batch_size: int
+    secondary_target: float
+    validation_share: float
 
 
-def prepare(records: list[dict], reader: StatementReader | None = None) -> list[tuple[Doc, list[str]]]:
+def settings(config_path: Path = CONFIG) -> TrainingSettings:
+    training: TrainingSettings = load_config(config_path, interpolate=True)["training"]
+    return training
+
+
+def prepare(records: list[Labelled], reader: StatementReader | None = None) -> list[tuple[Doc, list[str]]]:
     """Read docs, each with its categories (primary first)."""
     reader = reader or StatementReader()
     docs = reader.read([r["text"] for r in records])
@@ -63,16 +81,18 @@ def example(doc: Doc, categories: list[str], secondary_target: float) -> Example
     return Example(doc, reference)
 
 
-def train(labelled: list[tuple[Doc, list[str]]], config_path: Path = CONFIG, member: int = 0) -> spacy.Language:
+def train(labelled: list[tuple[Doc, list[str]]], config_path: Path = CONFIG, member: int = 0) -> Language:
     """One textcat, trained on prepared docs (scoring: `fit`). Each member
     of the committee has its own seed: the config's plus its number."""
     config = load_config(config_path, interpolate=True)
-    options = config["training"]
+    options: TrainingSettings = config["training"]
     seed = options["seed"] + member
     fix_random_seed(seed)
     nlp = load_model_from_config(config, auto_fill=True, validate=True)
     examples = [example(doc, categories, options["secondary_target"]) for doc, categories in labelled]
-    textcat = nlp.get_pipe(TEXTCAT)
+    # spaCy types every component as a Doc → Doc callable; config.cfg's is a
+    # graded multi-label textcat (components.GradedTextCategorizer).
+    textcat = cast(MultiLabel_TextCategorizer, nlp.get_pipe(TEXTCAT))
     for code in CATEGORIES:
         textcat.add_label(code)
     optimizer = nlp.initialize(lambda: examples)
@@ -85,16 +105,18 @@ def train(labelled: list[tuple[Doc, list[str]]], config_path: Path = CONFIG, mem
     return nlp
 
 
-def _keep_averages(model, averages: dict) -> None:
+def _keep_averages(model: Model[Any, Any], averages: Mapping[tuple[int, str], FloatsXd] | None) -> None:
     """Replace the last weights by their running averages (what `spacy train`
     saves when `use_averages` is on): they depend less on the last batches."""
+    if averages is None:  # config.cfg's optimizer keeps them (use_averages = true)
+        raise TypeError("the optimizer kept no running averages (use_averages)")
     for node in model.walk():
         for name in node.param_names:
             if (node.id, name) in averages:
                 node.set_param(name, averages[(node.id, name)])
 
 
-def choose_scoring(classifier: Classifier, validation: list[dict], cue_miss: float | None = None) -> Scoring:
+def choose_scoring(classifier: Classifier, validation: list[Labelled], cue_miss: float | None = None) -> Scoring:
     """The cue weight with the best strict accuracy on the validation split
     (cues kept only if they beat ignoring them by CUE_GAIN_MARGIN), unless
     given, then the calibration of the score under that weight."""
@@ -107,7 +129,7 @@ def choose_scoring(classifier: Classifier, validation: list[dict], cue_miss: flo
     return Scoring(cue_miss=cue_miss, weights=weights)
 
 
-def cues_hurt(classifier: Classifier, blind: list[dict], scoring: Scoring) -> bool:
+def cues_hurt(classifier: Classifier, blind: list[Labelled], scoring: Scoring) -> bool:
     """The one choice the blind set makes (issue 13: cues are "dropped where
     they hurt the blind set"): cues written for one wording can mislead on
     another. True when the model is less accurate there with the chosen cue
@@ -128,7 +150,7 @@ def _accuracy(classifier: Classifier, evidence: list[Evidence], truths: list[str
     return sum(classifier.decide(e, scoring).category == t for e, t in zip(evidence, truths)) / len(truths)
 
 
-def split_by_group(records: list[dict], share: float, seed: int) -> tuple[list[dict], list[dict]]:
+def split_by_group(records: list[Labelled], share: float, seed: int) -> tuple[list[Labelled], list[Labelled]]:
     """(training, validation): whole groups (documents) on one side."""
     groups = sorted({r.get("group", r["text"]) for r in records})
     random.Random(seed).shuffle(groups)
@@ -137,15 +159,17 @@ def split_by_group(records: list[dict], share: float, seed: int) -> tuple[list[d
             [r for r in records if r.get("group", r["text"]) in held])
 
 
-def train_committee(records: list[dict], reader: StatementReader, output: Path, config_path: Path = CONFIG) -> None:
+def train_committee(records: list[Labelled], reader: StatementReader, output: Path,
+                    config_path: Path = CONFIG) -> None:
     """The committee's members, trained on the same docs, saved as member_0… in `output`."""
     labelled = prepare(records, reader)
     for member in range(settings(config_path)["members"]):
         train(labelled, config_path, member).to_disk(output / f"{MEMBER_PREFIX}{member}")
 
 
-def fit(records: list[dict], validation: list[dict] | None = None, output: Path | None = None,
-        config_path: Path = CONFIG, reader: StatementReader | None = None, blind: list[dict] | None = None) -> Path:
+def fit(records: list[Labelled], validation: list[Labelled] | None = None, output: Path | None = None,
+        config_path: Path = CONFIG, reader: StatementReader | None = None,
+        blind: list[Labelled] | None = None) -> Path:
     """Train, choose the scoring on the validation split, retrain on all,
     drop the cues if they hurt the final model on `blind`, save the model
     with its scoring into `output` (a new folder if None; an existing one

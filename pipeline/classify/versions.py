@@ -14,12 +14,20 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypedDict
 
+from pipeline.atomic import write_atomic_bytes
 from pipeline.classify.paths import default_model_dir
-from pipeline.export import write_atomic_bytes
 
 SHIPPED = "livré"  # the name of the shipped model, when no version is promoted
 PROMOTED_FILE = "promoted.json"
+
+
+class Promotion(TypedDict):
+    """One entry of promoted.json."""
+
+    version: str
+    promoted_at: str
 
 
 @dataclass(frozen=True)
@@ -41,9 +49,12 @@ class ModelStore:
         path.mkdir(parents=True)
         return ModelVersion(stamp, path)
 
-    def history(self) -> list[dict]:
+    def history(self) -> list[Promotion]:
         path = self.root / PROMOTED_FILE
-        return json.loads(path.read_text(encoding="utf-8"))["promotions"] if path.exists() else []
+        if not path.exists():
+            return []
+        promotions: list[Promotion] = json.loads(path.read_text(encoding="utf-8"))["promotions"]
+        return promotions
 
     def active(self) -> ModelVersion:
         """The last promoted version still on disk, else the shipped model."""
@@ -64,6 +75,6 @@ class ModelStore:
             self._write(history[:-1])
         return self.active()
 
-    def _write(self, promotions: list[dict]) -> None:
+    def _write(self, promotions: list[Promotion]) -> None:
         payload = json.dumps({"promotions": promotions}, ensure_ascii=False, indent=2) + "\n"
         write_atomic_bytes(self.root / PROMOTED_FILE, payload.encode("utf-8"))

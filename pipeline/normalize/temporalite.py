@@ -51,9 +51,9 @@ def classify(text: str) -> str | None:
         unit = duration.group(3)
         years = amount / 12 if unit.startswith("mois") else amount / 52 if unit.startswith("semaine") else amount
         return _by_years(years)
-    years = [int(y) for y in _YEAR_RE.findall(folded)]
-    if years:
-        return _by_years(max(years) - REFERENCE_YEAR)
+    stated = [int(y) for y in _YEAR_RE.findall(folded)]
+    if stated:
+        return _by_years(max(stated) - REFERENCE_YEAR)
     return None
 
 

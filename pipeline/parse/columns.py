@@ -9,37 +9,49 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final, Literal, TypeAlias
 
+from pipeline.contract import Role, Section
 from pipeline.model import Cell, Table
 from pipeline.text import fold
 
-THEME = "theme"
+# The theme column: it gives each row's theme, not statements.
+THEME: Final = "theme"
+ColumnRole: TypeAlias = Role | Literal["theme"]
+
+# A header cell is short: a longer cell is data, whatever words it holds.
+MAX_HEADER_CHARS = 160
+# A header row names the theme column and at least two others: a data row
+# may well mention a theme, or "les acteurs", in one cell.
+MIN_HEADER_ROLES = 3
+# The header is a table's first row, or its second below a title row.
+HEADER_SEARCH_ROWS = 2
 
 # Order matters: the first rule that matches a header wins. "Axes
 # d'amélioration ou leviers permettant de répondre aux besoins
 # correspondants aux irritants" names besoins and irritants too.
-_COLUMN_RULES: list[tuple[str, re.Pattern[str]]] = [
+_COLUMN_RULES: list[tuple[ColumnRole, re.Pattern[str]]] = [
     (THEME, re.compile(r"\bthemati|\btheme")),
-    ("acteur", re.compile(r"\bacteurs?\b|^qui\b")),
-    ("temporalite", re.compile(r"\btemporalit|\bquand\b|\becheance|\bcalendrier")),
-    ("indicateur", re.compile(r"\bindicateur|facteurs? (?:cles )?de reussite")),
-    ("action", re.compile(r"\bactions?\b|\bcomment\b")),
-    ("levier", re.compile(r"\baxes?\b|\bleviers?\b|\bquoi\b|\bamelioration")),
-    ("point_fort", re.compile(r"\bpoints? forts?\b|\breussites?\b")),
-    ("besoin", re.compile(r"\bbesoins?\b")),
-    ("irritant", re.compile(r"\birritants?\b|\bdifficultes?\b|\bfreins?\b")),
-    ("retex", re.compile(r"\bretex\b|retours? d'experience")),
+    (Role.ACTEUR, re.compile(r"\bacteurs?\b|^qui\b")),
+    (Role.TEMPORALITE, re.compile(r"\btemporalit|\bquand\b|\becheance|\bcalendrier")),
+    (Role.INDICATEUR, re.compile(r"\bindicateur|facteurs? (?:cles )?de reussite")),
+    (Role.ACTION, re.compile(r"\bactions?\b|\bcomment\b")),
+    (Role.LEVIER, re.compile(r"\baxes?\b|\bleviers?\b|\bquoi\b|\bamelioration")),
+    (Role.POINT_FORT, re.compile(r"\bpoints? forts?\b|\breussites?\b")),
+    (Role.BESOIN, re.compile(r"\bbesoins?\b")),
+    (Role.IRRITANT, re.compile(r"\birritants?\b|\bdifficultes?\b|\bfreins?\b")),
+    (Role.RETEX, re.compile(r"\bretex\b|retours? d'experience")),
 ]
 
 
 @dataclass(frozen=True)
 class TableShape:
-    section: str
-    roles: tuple[str | None, ...]  # one per column; None = ignored column
+    section: Section
+    roles: tuple[ColumnRole | None, ...]  # one per column; None = ignored column
     header_rows: int
 
 
-def column_role(header: str) -> str | None:
+def column_role(header: str) -> ColumnRole | None:
     folded = fold(header)
     for role, pattern in _COLUMN_RULES:
         if pattern.search(folded):
@@ -47,22 +59,22 @@ def column_role(header: str) -> str | None:
     return None
 
 
-def section_of(roles: set[str]) -> str | None:
-    if "point_fort" in roles:
-        return "diagnostic"
-    if roles & {"acteur", "temporalite", "indicateur", "action"}:
-        return "plan_action"
-    if "besoin" in roles or ("levier" in roles and "irritant" in roles):
-        return "projection"
+def section_of(roles: set[ColumnRole]) -> Section | None:
+    if Role.POINT_FORT in roles:
+        return Section.DIAGNOSTIC
+    if roles & {Role.ACTEUR, Role.TEMPORALITE, Role.INDICATEUR, Role.ACTION}:
+        return Section.PLAN_ACTION
+    if Role.BESOIN in roles or (Role.LEVIER in roles and Role.IRRITANT in roles):
+        return Section.PROJECTION
     return None
 
 
 def table_shape(table: Table) -> TableShape | None:
     """The section and column roles of a data table, from its header row."""
-    for header_index, row in enumerate(table.rows[:2]):
-        roles = tuple(_cell_role(cell) for cell in row)
-        found = {role for role in roles if role}
-        if THEME not in found or len(found) < 3:
+    for header_index, row in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+        roles = _header_roles(row)
+        found = _named_roles(roles)
+        if found is None:
             continue
         section = section_of(found)
         if section:
@@ -70,8 +82,24 @@ def table_shape(table: Table) -> TableShape | None:
     return None
 
 
-def _cell_role(cell: Cell) -> str | None:
+def is_header_row(row: list[Cell]) -> bool:
+    """A row that reads as a header: the template's header repeated inside
+    the table (a Word table split by hand, a header repeated on each page)."""
+    return _named_roles(_header_roles(row)) is not None
+
+
+def _header_roles(row: list[Cell]) -> tuple[ColumnRole | None, ...]:
+    return tuple(_cell_role(cell) for cell in row)
+
+
+def _named_roles(roles: tuple[ColumnRole | None, ...]) -> set[ColumnRole] | None:
+    """The roles a header row names, or None when the row is no header."""
+    found = {role for role in roles if role}
+    return found if THEME in found and len(found) >= MIN_HEADER_ROLES else None
+
+
+def _cell_role(cell: Cell) -> ColumnRole | None:
     text = cell.text
-    if not text or len(text) > 160:  # a header is short; a long cell is data
+    if not text or len(text) > MAX_HEADER_CHARS:
         return None
     return column_role(text)

@@ -10,9 +10,14 @@ from __future__ import annotations
 import re
 
 from pipeline.contract import PARTICIPANT_CATEGORIES
-from pipeline.model import Participant, SessionMeta, Table
+from pipeline.model import Cell, Participant, SessionMeta, Table
 from pipeline.normalize.dates import parse_date_place
+from pipeline.parse.found import Found
 from pipeline.text import fold, split_statements
+
+# The introduction's name among the parts found: not a contract section
+# (it gives no items), but it tells a restitution from another document.
+INTRO = "intro"
 
 # Checked in this order: "Élus, cadres et représentants d'association" must
 # not land on associations, "Représentants des usagers" not on académiques.
@@ -39,14 +44,24 @@ _FORMATS = [
 ]
 
 
-def is_intro_table(table: Table) -> bool:
+def take_intro(table: Table, found: Found) -> bool:
+    """Read an introduction table into the session's metadata and
+    participants; False for any other table."""
+    if not _is_intro_table(table):
+        return False
+    _read_intro(table, found.meta, found.participants)
+    found.sections.add(INTRO)
+    return True
+
+
+def _is_intro_table(table: Table) -> bool:
     labels = " ".join(fold(row[0].text) for row in table.rows if row)
     if re.search(r"date\(?s?\)? et lieu|format de la session|animateurs|participants a la session", labels):
         return True
     return sum(1 for row in table.rows if _participant_category(_row_text(row[1:]))) >= 3
 
 
-def read_intro(table: Table, meta: SessionMeta, participants: dict[str, Participant]) -> None:
+def _read_intro(table: Table, meta: SessionMeta, participants: dict[str, Participant]) -> None:
     """Fill `meta` and `participants` from the rows of an introduction table."""
     for row in table.rows:
         if not row:
@@ -66,7 +81,7 @@ def read_intro(table: Table, meta: SessionMeta, participants: dict[str, Particip
             participants[category] = _participant(category, rest)
 
 
-def _row_text(cells) -> str:
+def _row_text(cells: list[Cell]) -> str:
     texts: list[str] = []
     for cell in cells:
         text = cell.text

@@ -14,6 +14,7 @@ from typing import BinaryIO, Iterator
 
 import docx
 from docx.oxml.ns import qn
+from lxml.etree import _Element
 
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 
@@ -66,7 +67,7 @@ class _StyleInfo:
                 self.listed[style_id] = int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0
 
 
-def _children(element, *tags: str) -> Iterator:
+def _children(element: _Element, *tags: str) -> Iterator[_Element]:
     """Children with the given tags, looking through content controls."""
     for child in element:
         if child.tag in _TRANSPARENT:
@@ -81,14 +82,14 @@ class _BodyReader:
         self.blocks: list[Block] = []
         self.n_tables = 0
 
-    def walk(self, body) -> None:
+    def walk(self, body: _Element) -> None:
         for child in _children(body, qn("w:p"), qn("w:tbl")):
             if child.tag == qn("w:tbl"):
                 self.blocks.append(self._table(child))
             else:
                 self._paragraph(child)
 
-    def _paragraph(self, p) -> None:
+    def _paragraph(self, p: _Element) -> None:
         ppr = p.find(qn("w:pPr"))
         if ppr is not None and ppr.find(qn("w:pageBreakBefore")) is not None:
             self.blocks.append(PageBreak())
@@ -99,7 +100,7 @@ class _BodyReader:
         if _has_page_break(p) or (ppr is not None and ppr.find(qn("w:sectPr")) is not None):
             self.blocks.append(PageBreak())
 
-    def _table(self, tbl) -> Table:
+    def _table(self, tbl: _Element) -> Table:
         index = self.n_tables
         self.n_tables += 1
         rows: list[list[Cell]] = []
@@ -118,7 +119,7 @@ class _BodyReader:
             rows.append(row)
         return Table(rows=rows, index=index)
 
-    def _cell_lines(self, tc) -> list[Line]:
+    def _cell_lines(self, tc: _Element) -> list[Line]:
         lines: list[Line] = []
         for child in _children(tc, qn("w:p"), qn("w:tbl")):
             if child.tag == qn("w:p"):
@@ -130,7 +131,7 @@ class _BodyReader:
         return lines
 
 
-def paragraph_lines(p, styles: _StyleInfo) -> list[Line]:
+def paragraph_lines(p: _Element, styles: _StyleInfo) -> list[Line]:
     """The lines of one paragraph: soft line breaks split it, not end it."""
     ppr = p.find(qn("w:pPr"))
     level = _list_level(ppr, styles)
@@ -140,14 +141,14 @@ def paragraph_lines(p, styles: _StyleInfo) -> list[Line]:
             pieces.append("")
         else:
             pieces[-1] += text
-    lines = []
+    lines: list[Line] = []
     for piece in pieces:
         if piece.strip():
             lines.append(Line(text=piece.strip(), new_paragraph=not lines, level=level if not lines else None))
     return lines
 
 
-def _runs_text(element) -> Iterator[str]:
+def _runs_text(element: _Element) -> Iterator[str]:
     """Visible text of a paragraph, with check-box controls as ☒/☐."""
     for child in element:
         tag = child.tag
@@ -173,14 +174,14 @@ def _runs_text(element) -> Iterator[str]:
             yield from _runs_text(child)
 
 
-def _style_id(ppr) -> str:
+def _style_id(ppr: _Element | None) -> str:
     if ppr is None:
         return ""
     style = ppr.find(qn("w:pStyle"))
     return style.get(qn("w:val"), "") if style is not None else ""
 
 
-def _list_level(ppr, styles: _StyleInfo) -> int | None:
+def _list_level(ppr: _Element | None, styles: _StyleInfo) -> int | None:
     if ppr is None:
         return None
     numpr = ppr.find(qn("w:numPr"))
@@ -193,21 +194,22 @@ def _list_level(ppr, styles: _StyleInfo) -> int | None:
     return styles.listed.get(_style_id(ppr))
 
 
-def _has_page_break(p) -> bool:
+def _has_page_break(p: _Element) -> bool:
     return any(br.get(qn("w:type")) == "page" for br in p.iter(qn("w:br")))
 
 
-def _grid_value(props, tag: str) -> int:
+def _grid_value(props: _Element | None, tag: str) -> int:
     if props is None:
         return 0
     el = props.find(qn(tag))
+    value = el.get(qn("w:val")) if el is not None else None
     try:
-        return int(el.get(qn("w:val"))) if el is not None else 0
-    except (TypeError, ValueError):
+        return int(value) if value is not None else 0
+    except ValueError:
         return 0
 
 
-def _is_vmerge_continue(tcpr) -> bool:
+def _is_vmerge_continue(tcpr: _Element | None) -> bool:
     if tcpr is None:
         return False
     vmerge = tcpr.find(qn("w:vMerge"))

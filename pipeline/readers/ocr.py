@@ -23,7 +23,7 @@ from pipeline.model import Layout
 from pipeline.readers import tesseract
 from pipeline.readers.page_image import (BULLET, POINTS_PER_INCH, SETTINGS, Mark, PageAnalysis, ScanSettings,
                                          analyse)
-from pipeline.readers.pdf_reader import layout_from_pages, page_from_words
+from pipeline.readers.pdf_reader import PlumberObject, _Page, layout_from_pages, page_from_words
 
 MIN_DPI = 200.0
 MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower
@@ -47,10 +47,11 @@ def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTI
     reader's verdict) when no page holds an image or no word is read, and
     RejectedFile (`no_text_layer`) when Tesseract or its French model is
     missing."""
-    pages, confidences = [], []
+    pages: list[_Page] = []
+    confidences: list[float] = []
     document = pdfium.PdfDocument(data)
     try:
-        dpis = []
+        dpis: list[float | None] = []
         for index in range(len(document)):
             page = document[index]
             try:
@@ -69,7 +70,7 @@ def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTI
                 gray = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_numpy() if dpi else None
             finally:
                 page.close()
-            if gray is None:  # a page without image (a blank separator) has nothing to read
+            if gray is None or dpi is None:  # a page without image (a blank separator) has nothing to read
                 pages.append(page_from_words(index + 1, height_pt, [], []))
                 continue
             analysis = analyse(gray, dpi, settings)
@@ -84,7 +85,7 @@ def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTI
     return ScanLayout(layout=layout_from_pages(pages), confidence=round(statistics.fmean(confidences), 3))
 
 
-def _scan_dpi(page) -> float | None:
+def _scan_dpi(page: pdfium.PdfPage) -> float | None:
     """The resolution to read a page at: its largest image's (the scan
     itself), within MIN_DPI–MAX_DPI; None when the page has no image."""
     best_px, best_pt = 0, 0.0
@@ -99,7 +100,7 @@ def _scan_dpi(page) -> float | None:
 
 
 def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: float,
-                   settings: ScanSettings) -> list[dict]:
+                   settings: ScanSettings) -> list[PlumberObject]:
     """OCR words, decided check boxes and bullets as pdfplumber words, in points.
 
     A word's top and bottom are its line's, so that words of one line stay
@@ -113,7 +114,7 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     scale = POINTS_PER_INCH / dpi
     usual = statistics.median([w.line_bottom - w.line_top for w in words]) if words else 0.0
 
-    def word(text: str, left: float, right: float, top: float, bottom: float) -> dict:
+    def word(text: str, left: float, right: float, top: float, bottom: float) -> PlumberObject:
         if bottom - top < settings.title_height_ratio * usual:
             middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
             top, bottom = middle - half, middle + half

@@ -82,7 +82,7 @@ def read_odt(source: Path | BinaryIO) -> Layout:
     return Layout(blocks=reader.blocks, n_pages=None)
 
 
-def _parse(data: bytes):
+def _parse(data: bytes) -> etree._Element:
     """Parse one XML part with nothing resolved or fetched: the intake
     refuses DTDs, and this parser would not expand them anyway."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -98,7 +98,7 @@ class _Styles:
     break_after: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, *roots) -> "_Styles":
+    def of(cls, *roots: etree._Element | None) -> "_Styles":
         styles = cls()
         for root in roots:
             if root is None:
@@ -130,7 +130,7 @@ class _Styles:
         return False, False
 
 
-def _checkbox_states(body) -> dict[str, bool]:
+def _checkbox_states(body: etree._Element | None) -> dict[str, bool]:
     """Form check boxes by control id: checked or not."""
     states: dict[str, bool] = {}
     if body is None:
@@ -143,7 +143,7 @@ def _checkbox_states(body) -> dict[str, bool]:
     return states
 
 
-def _repeat(element, attribute: str) -> int:
+def _repeat(element: etree._Element, attribute: str) -> int:
     try:
         return min(max(int(element.get(_q(attribute), "1")), 1), MAX_REPEAT)
     except ValueError:
@@ -157,7 +157,7 @@ class _BodyReader:
         self.blocks: list[Block] = []
         self.n_tables = 0
 
-    def walk(self, container, list_depth: int | None) -> None:
+    def walk(self, container: etree._Element, list_depth: int | None) -> None:
         for child in container:
             tag = child.tag
             if tag in (_P, _H):
@@ -173,7 +173,7 @@ class _BodyReader:
             elif tag in _TRANSPARENT:
                 self.walk(child, list_depth)
 
-    def _paragraph(self, p, list_depth: int | None) -> None:
+    def _paragraph(self, p: etree._Element, list_depth: int | None) -> None:
         before, after = self.styles.breaks(p.get(_q("text:style-name")))
         if before:
             self.blocks.append(PageBreak())
@@ -183,7 +183,7 @@ class _BodyReader:
         if after:
             self.blocks.append(PageBreak())
 
-    def _table(self, table) -> None:
+    def _table(self, table: etree._Element) -> None:
         before, after = self.styles.breaks(table.get(_q("table:style-name")))
         if before:
             self.blocks.append(PageBreak())
@@ -204,11 +204,11 @@ class _BodyReader:
         if after:
             self.blocks.append(PageBreak())
 
-    def _cell_lines(self, cell) -> list[Line]:
+    def _cell_lines(self, cell: etree._Element) -> list[Line]:
         """A cell's lines in order; a nested table's text joins the cell."""
         lines: list[Line] = []
 
-        def collect(container, list_depth: int | None) -> None:
+        def collect(container: etree._Element, list_depth: int | None) -> None:
             for child in container:
                 tag = child.tag
                 if tag in (_P, _H):
@@ -230,7 +230,7 @@ class _BodyReader:
         collect(cell, None)
         return lines
 
-    def lines(self, p, list_depth: int | None) -> list[Line]:
+    def lines(self, p: etree._Element, list_depth: int | None) -> list[Line]:
         """The lines of one paragraph: line breaks split it, not end it."""
         pieces = "".join(self._text(p)).replace(_SOFT_HYPHEN, "").split("\n")
         lines: list[Line] = []
@@ -240,7 +240,7 @@ class _BodyReader:
                                   level=list_depth if not lines else None))
         return lines
 
-    def _text(self, element) -> Iterator[str]:
+    def _text(self, element: etree._Element) -> Iterator[str]:
         """Visible text of a paragraph: XML whitespace collapses, spacing is markup."""
         if element.text:
             yield _WHITESPACE_RE.sub(" ", element.text)
@@ -262,7 +262,7 @@ class _BodyReader:
                 yield _WHITESPACE_RE.sub(" ", child.tail)
 
 
-def _rows(table) -> Iterator:
+def _rows(table: etree._Element) -> Iterator[etree._Element]:
     """A table's rows, through header-row and row-group wrappers (not nested tables)."""
     for child in table:
         if child.tag == _ROW:
@@ -271,7 +271,7 @@ def _rows(table) -> Iterator:
             yield from _rows(child)
 
 
-def _heading_level(p) -> int:
+def _heading_level(p: etree._Element) -> int:
     if p.tag != _H:
         return 0
     try:

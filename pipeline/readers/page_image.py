@@ -17,11 +17,15 @@ same settings hold for a 150-dpi fax and a 300-dpi scan.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from pdfplumber.table import Table as _GridTable
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+
+if TYPE_CHECKING:  # types only: importing the PDF reader is left to its users
+    from pipeline.readers.pdf_reader import Grid, PlumberObject
 
 MM_PER_INCH = 25.4
 POINTS_PER_INCH = 72.0
@@ -112,7 +116,7 @@ class PageAnalysis:
 
     for_ocr: np.ndarray
     skew_degrees: float
-    grids: list[tuple[tuple[float, float, float, float], list[list]]]
+    grids: list[Grid]
     marks: list[Mark]
 
 
@@ -190,10 +194,10 @@ def _rules(ink: np.ndarray, dpi: float, settings: ScanSettings) -> tuple[np.ndar
     return horizontal, vertical
 
 
-def _edges(mask: np.ndarray, orientation: str, scale: float) -> list[dict]:
+def _edges(mask: np.ndarray, orientation: str, scale: float) -> list[PlumberObject]:
     """Each ruling line as a pdfplumber edge (points, top-left origin)."""
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    edges = []
+    edges: list[PlumberObject] = []
     for left, top, width, height, _ in stats[1:count]:
         x0, x1 = left * scale, (left + width) * scale
         y0, y1 = top * scale, (top + height) * scale
@@ -208,14 +212,16 @@ def _edges(mask: np.ndarray, orientation: str, scale: float) -> list[dict]:
     return edges
 
 
-def _grids(edges: list[dict], settings: ScanSettings) -> list[tuple[tuple[float, float, float, float], list[list]]]:
+def _grids(edges: list[PlumberObject], settings: ScanSettings) -> list[Grid]:
     """Tables as pdfplumber finds them from explicit lines: (bbox, rows of cell bboxes)."""
     tolerance = settings.edge_tolerance_pt
     merged = merge_edges(edges, tolerance, tolerance, tolerance, tolerance)
     cells = intersections_to_cells(edges_to_intersections(merged, tolerance, tolerance))
-    grids = []
+    grids: list[Grid] = []
     for table_cells in cells_to_tables(cells):
-        table = _GridTable(None, table_cells)
+        # pdfplumber's Table wants its page, used only to extract text: its
+        # bbox and rows need none (the page image is not a pdfplumber page).
+        table = _GridTable(None, table_cells)  # type: ignore[arg-type]
         grids.append((table.bbox, [row.cells for row in table.rows]))
     grids.sort(key=lambda grid: grid[0][1])
     return grids

@@ -9,6 +9,9 @@ lines, and stitching tables that continue on the next page.
 A scanned PDF (no text, only images) raises ScannedPdf; the OCR reader
 (`ocr.py`) then builds the same page geometry from the page images and
 hands it to the same passes (`page_from_words`, `layout_from_pages`).
+
+Every tolerance of these passes is a named field of `PdfSettings`
+(`pdf_settings.py`).
 """
 
 from __future__ import annotations
@@ -16,28 +19,41 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pdfminer.pdftypes
 import pdfplumber
+from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from pipeline.errors import RejectedFile
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
+from pipeline.readers.pdf_settings import SETTINGS
 from pipeline.text import starts_with_bullet
 
 MAX_PAGES = 500
 # A page's content stream, a font or an object stream inflates to at most a
 # few MB; a Flate "bomb" of 2 MB inflates to gigabytes.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
-_LINE_TOLERANCE = 3.0  # points: words whose tops differ less share a line
-_EDGE_TOLERANCE = 3.0  # points: column boundaries that match across pages
 _DIGITS_RE = re.compile(r"\d+")
+# A page number ("3", "3 / 12") in a margin, digits written as "#": a
+# running line even where it does not repeat.
+_PAGE_NUMBER_KEYS = ("#", "# / #", "#/#")
 _WORD_RE = re.compile(r"\w+")
+
+# A box in PDF points: (x0, top, x1, bottom).
+BBox = tuple[float, float, float, float]
+# A table grid as pdfplumber's table finder gives it: the table's box and,
+# row by row, each cell's box (None where a spanning cell covers it).
+Grid = tuple[BBox, Sequence[Sequence[BBox | None]]]
+# A pdfplumber character or word (its `T_obj`: a dict of mixed values), or
+# an OCR word in the same shape (x0, x1, top, bottom, text, size, fontname).
+PlumberObject = dict[str, Any]
 
 
 @dataclass
@@ -119,7 +135,8 @@ class _BoundedZlib:
         return inflated
 
 
-pdfminer.pdftypes.zlib = _BoundedZlib
+# A deliberate monkeypatch: pdfminer's own module attribute, replaced.
+pdfminer.pdftypes.zlib = _BoundedZlib  # type: ignore[attr-defined,assignment]
 
 
 def read_pdf(source: Path | BinaryIO) -> Layout:
@@ -140,9 +157,10 @@ def layout_from_pages(pages: list[_Page]) -> Layout:
     return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages)), n_pages=len(pages))
 
 
-def _read_pages(source: Path | BinaryIO):
+def _read_pages(source: Path | BinaryIO) -> Iterator[_Page]:
     try:
-        pdf = pdfplumber.open(source)
+        # pdfplumber's annotation lists BufferedReader and BytesIO; it reads any binary stream.
+        pdf = pdfplumber.open(source)  # type: ignore[arg-type]
     except PdfminerException as exc:
         if isinstance(exc.__context__ or exc.__cause__, (RejectedFile, MemoryError)):
             raise  # a bounded stream or the memory limit: the per-file boundary reads the cause
@@ -166,9 +184,9 @@ def _classify_open_error(exc: Exception) -> RejectedFile:
     return RejectedFile("corrupt", "Le PDF est endommagé ou tronqué.")
 
 
-def _read_page(page) -> _Page:
+def _read_page(page: Page) -> _Page:
     chars = [c for c in page.chars if c.get("upright", True)]
-    tables = []
+    tables: list[_PTable] = []
     in_table: set[int] = set()
     for found in page.find_tables():
         table = _read_table(found.bbox, [row.cells for row in found.rows], chars, in_table,
@@ -185,12 +203,11 @@ def _read_page(page) -> _Page:
     )
 
 
-def page_from_words(number: int, height: float, words: list[dict],
-                    grids: list[tuple[tuple[float, float, float, float], list[list]]]) -> _Page:
+def page_from_words(number: int, height: float, words: list[PlumberObject], grids: list[Grid]) -> _Page:
     """A page whose words and table grids were found elsewhere (OCR of a
     page image), in the shapes pdfplumber gives: words with x0, x1, top,
     bottom, text, size and fontname; grids as (bbox, rows of cell bboxes)."""
-    tables = []
+    tables: list[_PTable] = []
     in_table: set[int] = set()
     for bbox, grid_rows in grids:
         table = _read_table(bbox, grid_rows, words, in_table, number, _word_lines)
@@ -201,14 +218,15 @@ def page_from_words(number: int, height: float, words: list[dict],
                  last_bottom=max((w["bottom"] for w in words), default=0.0))
 
 
-def _read_table(bbox, grid_rows: list[list], boxes: list[dict], in_table: set[int], page_number: int,
-                to_lines) -> _PTable | None:
+def _read_table(bbox: BBox, grid_rows: Sequence[Sequence[BBox | None]], boxes: list[PlumberObject],
+                in_table: set[int], page_number: int,
+                to_lines: Callable[[list[PlumberObject], int], list[_PLine]]) -> _PTable | None:
     """Place characters (or OCR words) in the cells of one table grid, by their centre."""
     x0, top, x1, bottom = bbox
     if not grid_rows:
         return None
     columns = sorted({round(c[0], 1) for row in grid_rows for c in row if c} | {round(x1, 1)})
-    buckets: dict[tuple[int, int], list] = {}
+    buckets: dict[tuple[int, int], list[PlumberObject]] = {}
     for i, char in enumerate(boxes):
         cx = (char["x0"] + char["x1"]) / 2
         cy = (char["top"] + char["bottom"]) / 2
@@ -235,19 +253,19 @@ def _read_table(bbox, grid_rows: list[list], boxes: list[dict], in_table: set[in
                    row_pages=[page_number] * len(rows), page=page_number)
 
 
-def _lines(chars, page_number: int) -> list[_PLine]:
+def _lines(chars: list[PlumberObject], page_number: int) -> list[_PLine]:
     if not chars:
         return []
     words = extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=["size", "fontname"])
     return _word_lines(words, page_number)
 
 
-def _word_lines(words: list[dict], page_number: int) -> list[_PLine]:
+def _word_lines(words: list[PlumberObject], page_number: int) -> list[_PLine]:
     """Group words into lines by their tops, left to right."""
     words = sorted(words, key=lambda w: (round(w["top"]), w["x0"]))
-    grouped: list[list[dict]] = []
+    grouped: list[list[PlumberObject]] = []
     for word in words:
-        if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= _LINE_TOLERANCE:
+        if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= SETTINGS.line_tolerance_pt:
             grouped[-1].append(word)
         else:
             grouped.append([word])
@@ -283,20 +301,21 @@ def _drop_running_lines(pages: list[_Page]) -> None:
         return _DIGITS_RE.sub("#", line.text.strip().lower())
 
     def in_margin(line: _PLine, page: _Page) -> bool:
-        return line.top < 0.08 * page.height or line.bottom > 0.92 * page.height
+        return (line.top < SETTINGS.running_margin * page.height
+                or line.bottom > (1 - SETTINGS.running_margin) * page.height)
 
     counts = Counter(key(line) for page in pages for line in page.lines if in_margin(line, page))
-    threshold = max(2, int(0.3 * len(pages)))
+    threshold = max(SETTINGS.running_min_pages, int(SETTINGS.running_page_share * len(pages)))
     for page in pages:
         page.lines = [
             line for line in page.lines
-            if not (in_margin(line, page) and (counts[key(line)] >= threshold or key(line) in ("#", "# / #", "#/#")))
+            if not (in_margin(line, page) and (counts[key(line)] >= threshold or key(line) in _PAGE_NUMBER_KEYS))
         ]
 
 
 def _same_columns(a: _PTable, b: _PTable) -> bool:
     return len(a.columns) == len(b.columns) and all(
-        abs(x - y) <= _EDGE_TOLERANCE for x, y in zip(a.columns, b.columns)
+        abs(x - y) <= SETTINGS.column_tolerance_pt for x, y in zip(a.columns, b.columns)
     )
 
 
@@ -351,7 +370,7 @@ def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> 
     n_tables = 0
     for page in pages:
         # A table stitched from earlier pages sits first: nothing was above it.
-        entries: list[tuple[float, object]] = [
+        entries: list[tuple[float, _PTable | list[_PLine]]] = [
             (t.top if t.page == page.number else -1.0, t) for t in page.tables
         ]
         for paragraph in _paragraphs(page.lines, right_edge):
@@ -364,7 +383,7 @@ def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> 
             else:
                 for i, line in enumerate(entry):
                     blocks.append(Paragraph(line=_to_line(line, new_paragraph=i == 0, glue=False, level=None)))
-        if page.last_bottom < 0.75 * page.height:
+        if page.last_bottom < SETTINGS.page_break_fill * page.height:
             blocks.append(PageBreak())
     return blocks
 
@@ -389,13 +408,13 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
     """
     if starts_with_bullet(line.text):
         return False
-    if abs(line.size - prev.size) > 0.5 or line.bold != prev.bold:
+    if abs(line.size - prev.size) > SETTINGS.size_tolerance_pt or line.bold != prev.bold:
         return False
     gap = line.top - prev.bottom
-    if gap > 0.8 * prev.size or gap < -1:
+    if gap > SETTINGS.max_line_gap * prev.size or gap < -SETTINGS.max_line_overlap_pt:
         return False
-    space = 0.3 * prev.size
-    return prev.x1 + space + line.first_word_width > right_limit - 1.0
+    space = SETTINGS.space_width * prev.size
+    return prev.x1 + space + line.first_word_width > right_limit - SETTINGS.wrap_margin_pt
 
 
 def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[str]) -> bool:
@@ -406,7 +425,8 @@ def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[s
     can: a cut word's head is not a word it writes elsewhere (it occurs
     only here), or its whole is.
     """
-    if prev.n_words != 1 or prev.x1 < right_limit - 0.7 * prev.size or not line.text[:1].islower():
+    if (prev.n_words != 1 or prev.x1 < right_limit - SETTINGS.cut_word_reach * prev.size
+            or not line.text[:1].islower()):
         return False
     if not prev.text[-1:].isalpha():  # "informatiques," ends a word, not a cut
         return False
@@ -428,10 +448,10 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str]) -> l
             continues = not starts_with_bullet(line.text)
         else:
             continues = prev is not None and _wraps(prev, line, right_limit)
-        glue = continues and _glued(prev, line, right_limit, vocabulary)
+        glue = continues and prev is not None and _glued(prev, line, right_limit, vocabulary)
         level = None
         if base is not None and starts_with_bullet(line.text):
-            level = 1 if line.x0 > base + 4 else 0
+            level = 1 if line.x0 > base + SETTINGS.sub_bullet_indent_pt else 0
         out.append(_to_line(line, new_paragraph=not continues, glue=glue, level=level))
         prev = line
     return out
@@ -442,7 +462,8 @@ def _to_table(table: _PTable, index: int, vocabulary: Counter[str]) -> Table:
         cell.x1 - max(line.x1 for line in cell.lines)
         for row in table.rows for cell in row if cell.lines and cell.x1 > cell.x0
     ]
-    pad = min(max(min(pads, default=5.0), 1.0), 10.0)
+    pad = min(max(min(pads, default=SETTINGS.cell_padding_pt), SETTINGS.min_cell_padding_pt),
+              SETTINGS.max_cell_padding_pt)
     rows = [[Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary)) for cell in row] for row in table.rows]
     return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages),
                  continued_rows=set(table.continued_rows))

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pytesseract
 from PIL import Image
 from pytesseract import Output, TesseractError, TesseractNotFoundError
+
+if TYPE_CHECKING:  # types only: this module imports nothing heavy
+    import numpy as np
 
 LANGUAGE = "fra"
 # Page segmentation: automatic, without orientation detection (pages are
@@ -54,7 +58,7 @@ def engine() -> str | None:
     return f"tesseract {version} {LANGUAGE}" if LANGUAGE in languages else None
 
 
-def recognise(image) -> list[OcrWord]:
+def recognise(image: np.ndarray) -> list[OcrWord]:
     """The words of a page image (a numpy array), with their boxes and confidences."""
     page = Image.fromarray(image)
     # pytesseract hands the image over in a temporary file, PNG unless told:

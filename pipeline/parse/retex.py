@@ -1,0 +1,75 @@
+"""RETEX (retours d'expérience): a "RETEX n – title" paragraph and, on a
+"Thématique :" line, its theme. The title is the item; a RETEX without a
+theme line is of theme `inconnu`, said so ("non précisé")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.contract import Role, Section
+from pipeline.model import Item
+from pipeline.normalize.themes import UNKNOWN, ThemeMatch, resolve_theme
+from pipeline.parse.found import Found
+from pipeline.parse.units import Ahead, Para, Unit
+
+_RETEX_RE = re.compile(r"^\s*RETEX\s*(?:n\s*[°ºo]\s*)?\d+\s*[-–—:.)]\s*(\S.*)$", re.I)
+_RETEX_THEME_RE = re.compile(r"^\s*th[ée]m(?:atique|e)s?(?: concern[ée]e)?\s*:\s*(.+)$", re.I)
+# A "Thématique :" paragraph of its own is looked for among the units
+# right after the title, where the template puts it; further down, a
+# paragraph is the RETEX's own text.
+THEME_LINE_WINDOW = 3
+
+
+@dataclass
+class Retex:
+    """The RETEX handler."""
+
+    count: int = 0  # RETEX read so far: the next one's row_index
+
+    def take(self, para: Para, ahead: Ahead, found: Found) -> bool:
+        """Whether `para` is a RETEX title, whose item is then added."""
+        title = _RETEX_RE.match(para.text)
+        if not title:
+            return False
+        found.items.append(_item(para, title, ahead.following(THEME_LINE_WINDOW), self.count))
+        found.sections.add(Section.RETEX)
+        self.count += 1
+        return True
+
+
+def _item(para: Para, title: re.Match[str], following: list[Unit], number: int) -> Item:
+    """The RETEX's item: its title, of the theme on a "Thématique :" line
+    of the title paragraph or of a paragraph just after it."""
+    title_lines = []
+    theme_raw = ""
+    for line in para.lines:  # a wrapped PDF title may have swallowed its theme line
+        theme = _RETEX_THEME_RE.match(line.text)
+        if theme:
+            theme_raw = theme.group(1)
+            break
+        title_lines.append(line.text)
+    # Latent bug, kept as it is (issue 17: no behaviour change): when the lines
+    # before the theme line are not a whole title ("RETEX 1 –" alone), this
+    # match is None and `.group` raises AttributeError.
+    text = _RETEX_RE.match(" ".join(title_lines)).group(1).strip() if title_lines else title.group(1)  # type: ignore[union-attr]
+    theme_raw = theme_raw or _theme_after(following)
+    resolved = resolve_theme(theme_raw) if theme_raw else ThemeMatch(UNKNOWN, 1.0, "non précisé")
+    return Item(
+        section=Section.RETEX, role=Role.RETEX, text=" ".join(text.split()),
+        theme=resolved.code, theme_raw=theme_raw.strip(), theme_confidence=resolved.confidence,
+        table_index=None, row_index=number, column=0, position=0,
+        page=para.lines[0].page,
+    )
+
+
+def _theme_after(following: list[Unit]) -> str:
+    """The theme on a "Thématique :" paragraph of its own, before anything
+    that is not a paragraph or another RETEX."""
+    for unit in following:
+        if not isinstance(unit, Para) or _RETEX_RE.match(unit.text):
+            break
+        theme = _RETEX_THEME_RE.match(unit.text)
+        if theme:
+            return theme.group(1)
+    return ""
