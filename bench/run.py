@@ -412,7 +412,7 @@ def daemon_figures(raw: Path, work: Path) -> dict:
     same files, from an empty state too, is the yardstick of the first start."""
     bench = DaemonBench(work / "daemon")
     shutil.copytree(raw, bench.raw)
-    drop = sorted(bench.raw.glob("*.pdf"))[0]
+    drop = min(bench.raw.glob("*.pdf"))
     dropped = bench.raw.parent / f"depot_{drop.name}"
     dropped.write_bytes(drop.read_bytes() + b"\n% depose\n")  # new bytes: read, not taken from the cache
     # The machine's load, before and after: the other processes' share of its cores.

@@ -20,6 +20,7 @@ back by the Python that generated it; the files are `marshal` data
 from __future__ import annotations
 
 import hashlib
+import importlib
 import marshal
 import os
 import re
@@ -29,14 +30,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from re import _compiler, _parser  # the two stages of re.compile
+from typing import Any
 
-import _sre
+# CPython's own modules behind re.compile (untyped): its two stages, then the engine.
+_parser = importlib.import_module("re._parser")
+_compiler = importlib.import_module("re._compiler")
+_sre = importlib.import_module("_sre")
 
 # Below this many characters a pattern compiles faster than its file is read.
 LARGE_PATTERN_CHARS = 100_000
 
-_compiled: dict[tuple[str, int], re.Pattern] = {}  # this process's, like re's own cache
+# What `_sre.compile` takes after the pattern: flags, code, groups, group index, index group.
+Generated = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+
+_compiled: dict[tuple[str, int], re.Pattern[str]] = {}  # this process's, like re's own cache
 _lock = threading.Lock()
 
 
@@ -47,25 +54,25 @@ def compiled_once(folder: Path) -> Iterator[None]:
     replaced for every thread meanwhile."""
     original = re.compile
 
-    def compile(pattern, flags=0):
+    def compile(pattern: Any, flags: int | re.RegexFlag = 0) -> re.Pattern[Any]:
         if isinstance(pattern, str) and len(pattern) >= LARGE_PATTERN_CHARS and not flags & re.DEBUG:
             return _load(folder, pattern, int(flags))
         return original(pattern, flags)
 
-    re.compile = compile
+    re.compile = compile  # for the block's duration only
     try:
         yield
     finally:
         re.compile = original
 
 
-def _load(folder: Path, pattern: str, flags: int) -> re.Pattern:
+def _load(folder: Path, pattern: str, flags: int) -> re.Pattern[str]:
     with _lock:
         if (pattern, flags) not in _compiled:
             key = hashlib.sha256(f"{sys.version}\0{_sre.MAGIC}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass"))
             path = folder / f"{key.hexdigest()}.marshal"
             try:
-                arguments = marshal.loads(path.read_bytes())
+                arguments: Generated = marshal.loads(path.read_bytes())
             except (OSError, EOFError, ValueError, TypeError):  # not there yet, or unreadable: generate it again
                 arguments = _generate(pattern, flags)
                 _write(path, marshal.dumps(arguments))
@@ -73,13 +80,13 @@ def _load(folder: Path, pattern: str, flags: int) -> re.Pattern:
         return _compiled[pattern, flags]
 
 
-def _generate(pattern: str, flags: int) -> tuple:
+def _generate(pattern: str, flags: int) -> Generated:
     """What `re._compiler.compile` hands to `_sre.compile` after the pattern
     string, as plain integers (the opcodes are an int subclass)."""
     parsed = _parser.parse(pattern, flags)
     code = [int(word) for word in _compiler._code(parsed, flags)]
-    groupindex = dict(parsed.state.groupdict)
-    indexgroup = [None] * parsed.state.groups
+    groupindex: dict[str, int] = dict(parsed.state.groupdict)
+    indexgroup: list[str | None] = [None] * parsed.state.groups
     for name, index in groupindex.items():
         indexgroup[index] = name
     return int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex, tuple(indexgroup)
