@@ -15,9 +15,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(BIN)/.installed
+setup: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
+
+# The instance's settings follow deploy/dagster.local.yaml when it changes.
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.local.yaml
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
+	cp $< $@
 
 ## Process the sample documents in raw/ and write the contract's files to outputs/.
 run: setup

@@ -6,7 +6,8 @@ import json
 
 import dagster as dg
 
-from assets.jobs import PIPELINE, documents_job, publication_job, restitutions_job
+from assets.documents import document
+from assets.jobs import PIPELINE, everything_job, tables_job
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import DATA_VERSION_TAG
 from assets.resources import CorrectionsFolder, RawFolder
@@ -16,12 +17,13 @@ from pipeline.sources import identity
 
 @dg.sensor(
     name="nouveaux_fichiers",
-    jobs=[documents_job, publication_job],
+    jobs=[everything_job, tables_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Surveille le dossier source : un nouveau fichier devient une partition et est traité, un "
-        "fichier modifié est retraité, un fichier supprimé sort des agrégats."
+        "Surveille le dossier source. À chaque passage, une seule exécution traite tous les fichiers nouveaux "
+        "ou modifiés puis refait les tables, le rapport et le classeur ; un fichier supprimé sort des agrégats. "
+        "Une partition ajoutée à la main sans fichier est retirée, sans exécution."
     ),
 )
 def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder) -> dg.SensorResult:
@@ -29,16 +31,24 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder
 
     No wall-clock cursor: a file is compared with what was seen of it, so a
     file written during a tick is seen at the next one, never skipped. Only
-    files whose size or time changed are hashed; a file is re-requested
+    files whose size or time changed are hashed; a file is requested again
     when its content changed. The run key carries the tick number, so a file
     that gets back an earlier content is processed again.
+
+    One run per tick, whatever the number of files: the per-file step reads
+    them in parallel in one process that loads the classifier once, and the
+    tables are rebuilt once, in the same run (`egn run`'s cost, not a run
+    per file). The run covers the partitions from the first changed file to
+    the last, in the partitions' order (a new file's partition comes last);
+    unchanged files in between come from the cache.
     """
     state = json.loads(context.cursor) if context.cursor else {"tick": 0, "files": {}}
     seen: dict = state["files"]
-    known = set(context.instance.get_dynamic_partitions(FILES.name))
+    partitions = context.instance.get_dynamic_partitions(FILES.name)  # in the partitions' order
+    known = set(partitions)
     tick = state["tick"] + 1
     files: dict = {}
-    added, requests = [], []
+    added, changed = [], []
     for key, path in raw_folder.files_by_key().items():
         try:
             stat = path.stat() if path.exists() else path.lstat()  # a dangling link has only its own
@@ -54,27 +64,40 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, raw_folder: RawFolder
         if key not in known:
             added.append(key)
         if key not in known or not before or before["sha256"] != sha256:
-            requests.append(dg.RunRequest(job_name=documents_job.name, partition_key=key,
-                                          run_key=f"{key}@{sha256[:16]}#{tick}"))
-    deleted = sorted(known - set(files))
-    if deleted:  # their rows must leave the aggregates
-        requests.append(dg.RunRequest(job_name=publication_job.name, run_key=f"suppression#{tick}"))
+            changed.append(key)
+    gone = [key for key in partitions if key not in files]
+    requests = []
+    if changed:
+        wanted = set(changed)
+        order = [key for key in partitions if key in files] + sorted(added)
+        requests.append(dg.RunRequest(job_name=everything_job.name, run_key=f"fichiers#{tick}",
+                                      tags=partition_range_tags([key for key in order if key in wanted])))
+    elif _ever_processed(context.instance, gone):  # their rows must leave the aggregates
+        requests.append(dg.RunRequest(job_name=tables_job.name, run_key=f"suppression#{tick}"))
     partition_requests = []
     if added:
         partition_requests.append(FILES.build_add_request(sorted(added)))
-    if deleted:
-        partition_requests.append(FILES.build_delete_request(deleted))
-    if requests:
-        state = {"tick": tick, "files": files}
-    else:
-        state = {"tick": state["tick"], "files": files}
+    if gone:
+        partition_requests.append(FILES.build_delete_request(gone))
+    state = {"tick": tick if requests else state["tick"], "files": files}
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests,
                            cursor=json.dumps(state, sort_keys=True))
 
 
+def _ever_processed(instance: dg.DagsterInstance, keys: list[str]) -> bool:
+    """Whether one of these partitions was ever materialised. One that never
+    was holds nothing the tables show: a partition added by hand in the UI
+    ("Add a partition") for a file that is not there is dropped without a run."""
+    if not keys:
+        return False
+    found = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=document.key, asset_partitions=keys), limit=1)
+    return bool(found.records)
+
+
 @dg.sensor(
     name="nouvelles_corrections",
-    jobs=[publication_job],
+    jobs=[tables_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
@@ -103,14 +126,14 @@ def corrections_sensor(context: dg.SensorEvaluationContext, corrections_folder: 
     )
     first_look_at_nothing = state["files"] is None and not files
     requests = [] if first_look_at_nothing else [
-        dg.RunRequest(job_name=publication_job.name, run_key=f"corrections@{version}#{tick}")]
+        dg.RunRequest(job_name=tables_job.name, run_key=f"corrections@{version}#{tick}")]
     return dg.SensorResult(run_requests=requests, asset_events=[observation],
                            cursor=json.dumps({"tick": tick, "files": files}, sort_keys=True))
 
 
 @dg.schedule(
     name="rafraichissement_nocturne",
-    job=restitutions_job,
+    job=everything_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Paris",
     default_status=dg.DefaultScheduleStatus.RUNNING,

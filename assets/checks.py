@@ -8,10 +8,10 @@ import pandas as pd
 
 from assets import aggregates, tables
 from assets.corrections import corrections_refusees
+from assets.metadata import markdown_table
 from pipeline.aggregate import counted
 from pipeline.contract import KNOWN_THEME_CODES
-
-QUARANTINE_WARNING_SHARE = 0.2
+from pipeline.labels import THEME_LABELS, label, status_label
 
 
 @dg.asset_check(asset=tables.items, additional_ins={"documents": dg.AssetIn("documents")},
@@ -19,30 +19,56 @@ QUARANTINE_WARNING_SHARE = 0.2
 def departements_sans_irritant(items: pd.DataFrame, documents: pd.DataFrame) -> dg.AssetCheckResult:
     current = counted(documents, documents)
     with_irritant = set(counted(items, documents).query("role == 'irritant'")["dep"])
-    missing = sorted(set(current["dep"]) - with_irritant)
+    missing = current[~current["dep"].isin(with_irritant)].sort_values("dep")
+    names = [_departement(row) or f"`{row.source_file}`" for row in missing.itertuples()]
     return dg.AssetCheckResult(
-        passed=not missing, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"départements sans irritant": dg.MetadataValue.text(", ".join(missing) or "aucun")},
+        passed=missing.empty, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"départements sans irritant": dg.MetadataValue.text(", ".join(names) or "aucun")},
     )
 
 
 @dg.asset_check(asset=aggregates.theme_summary, description="Avertit quand un thème n'apparaît dans aucune restitution.")
 def themes_absents(theme_summary: pd.DataFrame) -> dg.AssetCheckResult:
-    missing = sorted(set(KNOWN_THEME_CODES) - set(theme_summary["theme"]))
+    present = set(theme_summary["theme"])
+    missing = [label(THEME_LABELS, code) for code in KNOWN_THEME_CODES if code not in present]
     return dg.AssetCheckResult(
         passed=not missing, severity=dg.AssetCheckSeverity.WARN,
         metadata={"thèmes absents": dg.MetadataValue.text(", ".join(missing) or "aucun")},
     )
 
 
-@dg.asset_check(asset=tables.documents,
-                description=f"Avertit quand plus de {QUARANTINE_WARNING_SHARE:.0%} des fichiers ne sont pas intégrés.")
-def part_de_fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckResult:
-    share = float((documents["status"] == "rejected").mean()) if len(documents) else 0.0
+@dg.asset_check(
+    asset=tables.documents,
+    description=(
+        "Avertit dès qu'un fichier n'est pas intégré en entier (rejeté ou partiel) et les liste : statut et "
+        "raison en français, message, et pour un fichier rejeté le département supposé d'après sa page de "
+        "garde ou son nom."
+    ),
+)
+def fichiers_en_quarantaine(documents: pd.DataFrame) -> dg.AssetCheckResult:
+    """Each file's own result is on its partition (check `integration_du_fichier`);
+    this one is the list an analyst works through, in one place."""
+    held = documents[documents["status"] != "ok"]
+    rejected = int((documents["status"] == "rejected").sum())
+    rows = [[f"`{row.source_file}`", status_label(row.status, row.reason), _departement(row) or "—", row.message]
+            for row in held.itertuples()]
     return dg.AssetCheckResult(
-        passed=share <= QUARANTINE_WARNING_SHARE, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"part rejetée": dg.MetadataValue.float(round(share, 3)), "fichiers": len(documents)},
+        passed=held.empty, severity=dg.AssetCheckSeverity.WARN,
+        description=(f"{len(held)} fichier(s) sur {len(documents)} non intégré(s) en entier."
+                     if len(held) else "Tous les fichiers sont intégrés."),
+        metadata={
+            "fichiers rejetés": rejected, "fichiers partiels": len(held) - rejected, "fichiers": len(documents),
+            "fichiers non intégrés": dg.MetadataValue.md(
+                markdown_table(["Fichier", "Statut", "Département", "Message"], rows) if rows else "aucun"),
+        },
     )
 
 
-ALL_CHECKS = [departements_sans_irritant, themes_absents, part_de_fichiers_en_quarantaine, corrections_refusees]
+def _departement(row) -> str | None:
+    """The département read from a documents row, by name and code (a
+    rejected file's message names the supposed one)."""
+    code = row.departement_code
+    return f"{row.departement} ({code})" if isinstance(code, str) and code else None
+
+
+ALL_CHECKS = [departements_sans_irritant, themes_absents, fichiers_en_quarantaine, corrections_refusees]

@@ -10,7 +10,7 @@ import dagster as dg
 from assets import aggregates, corrections, documents, export, model, synthesis, tables
 from assets.automation import automation_sensor, corrections_sensor, nightly_refresh, raw_folder_sensor
 from assets.checks import ALL_CHECKS
-from assets.jobs import documents_job, publication_job, restitutions_job, retraining_job
+from assets.jobs import everything_job, files_job, retraining_job, tables_job
 from assets.resources import resources
 
 ALL_ASSETS = [*dg.load_assets_from_modules([documents, tables, corrections, aggregates, synthesis, export, model]),
@@ -20,7 +20,7 @@ ALL_ASSETS = [*dg.load_assets_from_modules([documents, tables, corrections, aggr
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[documents_job, publication_job, restitutions_job, retraining_job],
+    jobs=[everything_job, files_job, tables_job, retraining_job],
     sensors=[raw_folder_sensor, corrections_sensor, automation_sensor],
     schedules=[nightly_refresh],
     resources=resources(),

@@ -4,11 +4,11 @@ Needs the `production` extra (`pip install -e '.[production]'`). Only the
 executor differs from `assets.definitions`: each step of a run is a Celery
 task taken by a worker (`dagster-celery worker start -A dagster_celery.app
 -y deploy/celery.yaml`), through the broker at EGN_CELERY_BROKER. Files are
-spread over the workers by running one `documents_job` run per file
-partition: here a backfill of the per-file asset makes one run per file
-(instead of one run over the range, which suits a single machine), and
-`dagster asset materialize --partition` does the same by hand; then one
-`publication_job` run. The per-file cache and the outputs are shared folders
+spread over the workers by running one run per file partition: here a
+backfill of the per-file asset makes one run per file (instead of one run
+over the range, which suits a single machine), and `dagster asset
+materialize --partition` does the same by hand; then one
+`mettre_a_jour_les_tables` run. The per-file cache and the outputs are shared folders
 (the resources' paths, the same on every worker) and the instance's storage
 is PostgreSQL, so that concurrent runs and workers record into one place.
 """

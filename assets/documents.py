@@ -7,18 +7,36 @@ re-reading."""
 import copy
 import os
 import time
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import closing
-from enum import Enum, auto
+from enum import Enum
 from pathlib import Path
 
 import dagster as dg
+
+# Not exported by `dagster`: what ties a check's result to the materialisation it judged.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from assets.partitions import FILES
 from assets.resources import ClassifierResource, Progress, RawFolder, ResultStore
 from pipeline.classify.apply import classifiable_items, classify_items
 from pipeline.errors import SourceChanged
 from pipeline.isolation import parse_in_processes
+from pipeline.labels import (
+    EXPECTED_SECTION_LABELS,
+    FILE_FORMAT_LABELS,
+    ORIGIN_LABELS,
+    ROLE_PLURALS,
+    SECTION_LABELS,
+    YES_NO,
+    category_labels,
+    label,
+    status_label,
+)
 from pipeline.model import DocumentResult
 from pipeline.sources import identity
 
@@ -30,16 +48,39 @@ PROGRESS_EVERY = 10
 
 
 class Origin(Enum):
-    """Where a file's result comes from in this run."""
+    """Where a file's result comes from in this run (values: codes of
+    pipeline.labels.ORIGIN_LABELS)."""
 
-    CLASSIFIED = auto()  # read and classified by an earlier run
-    READ = auto()  # read by an earlier run, classified now (new model or taxonomy)
-    NEW = auto()  # read and classified now
+    CLASSIFIED = "cache"  # read and classified by an earlier run
+    READ = "reclasse"  # read by an earlier run, classified now (new model or taxonomy)
+    NEW = "lu"  # read and classified now
+
+
+# One result per file and run, on the file's partition: the partition view
+# and the check's partition bar show which files were not integrated, while
+# the run itself succeeds (a quarantined file is a normal outcome, see
+# assets/cli.py). Dagster 1.13 calls partitioned checks a preview; this
+# version is pinned (pyproject.toml).
+INTEGRATION_CHECK = "integration_du_fichier"
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.PreviewWarning)
+    INTEGRATION_SPEC = dg.AssetCheckSpec(
+        INTEGRATION_CHECK, asset="document", partitions_def=FILES,
+        description=(
+            "Le fichier est intégré en entier. En échec (erreur) s'il est rejeté, en avertissement s'il n'est "
+            "intégré qu'en partie ; le message dit pourquoi et, pour un fichier rejeté, le département supposé."
+        ),
+    )
+# How a file that is not integrated shows: a rejected one as an error, a partial one as a warning.
+SEVERITY = {"rejected": dg.AssetCheckSeverity.ERROR, "partial": dg.AssetCheckSeverity.WARN}
+# Run tags (shown in the run list) counting the files that were not integrated.
+REJECTED_TAG, PARTIAL_TAG = "egn/fichiers-rejetes", "egn/fichiers-partiels"
 
 
 @dg.asset(
     partitions_def=FILES,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[INTEGRATION_SPEC],
     group_name="restitutions",
     kinds={"pdf", "docx", "spacy"},
     owners=OWNERS,
@@ -52,7 +93,7 @@ class Origin(Enum):
     ),
 )
 def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_store: ResultStore,
-             progress: Progress, classifier: ClassifierResource) -> dg.MaterializeResult:
+             progress: Progress, classifier: ClassifierResource) -> Iterator:
     files = raw_folder.files_by_key()
     cache = result_store.cache
     todo: list[tuple[str, Path, str]] = []
@@ -79,7 +120,7 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
             read.append((key, result, origin))
             progress.document(len(read), len(todo), result, reused=origin is not Origin.NEW)
             if result.status != "ok":
-                context.log.warning(f"{result.source_file} : {result.status} – {result.message}")
+                context.log.warning(f"{result.source_file} : {status_label(result.status, result.reason)}. {result.message}")
             if len(read) % PROGRESS_EVERY == 0 or len(read) == len(todo):
                 context.log.info(f"{len(read)}/{len(todo)} fichiers lus ou repris du cache.")
     reading = time.perf_counter() - started
@@ -106,7 +147,35 @@ def document(context: dg.AssetExecutionContext, raw_folder: RawFolder, result_st
         "énoncés classés": len(statements),
         "durée de lecture (s)": round(reading, 2), "durée du classement (s)": round(classifying, 2),
     }))
-    return dg.MaterializeResult()
+    yield dg.MaterializeResult()
+    if INTEGRATION_SPEC.key in context.selected_asset_check_keys:
+        yield from _integration_results(context, {key: result for key, result, _ in read})
+    not_integrated = {REJECTED_TAG: statuses["rejected"], PARTIAL_TAG: statuses["partial"]}
+    if any(not_integrated.values()):
+        context.instance.add_run_tags(context.run.run_id, {tag: str(n) for tag, n in not_integrated.items() if n})
+
+
+def _integration_results(context: dg.AssetExecutionContext, results: dict[str, DocumentResult]) -> Iterator:
+    """The check's output, then one evaluation per file on its partition,
+    each pointing to the materialisation this run just recorded for that
+    partition: Dagster shows a check result as current only when it targets
+    the partition's latest materialisation. (A check result yielded the
+    usual way names no partition in a run over a range of partitions.)"""
+    yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(INTEGRATION_SPEC.key))
+    # This run wrote one materialisation per file, after any earlier one: the latest records.
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=list(results)), limit=len(results)).records
+    targets = {record.partition_key: AssetCheckEvaluationTargetMaterializationData(
+        storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp)
+        for record in records if record.run_id == context.run.run_id}
+    for key, result in results.items():
+        status = status_label(result.status, result.reason)
+        yield dg.AssetCheckEvaluation(
+            asset_key=context.asset_key, check_name=INTEGRATION_CHECK, partition=key,
+            passed=result.status == "ok", severity=SEVERITY.get(result.status, dg.AssetCheckSeverity.ERROR),
+            description=status, target_materialization_data=targets.get(key),
+            metadata={"fichier": result.source_file, "statut": status, "message": result.message},
+        )
 
 
 def _workers() -> int:
@@ -154,22 +223,33 @@ def _size(path: Path) -> int:
         return 0
 
 
+# The sections a parsed file may have, in the template's order (the
+# session's table opens it, and is not one of the items' sections).
+SECTION_NAMES = {"intro": EXPECTED_SECTION_LABELS["intro"], **SECTION_LABELS}
+
+
+def _section_order(code: str) -> int:
+    return list(SECTION_NAMES).index(code) if code in SECTION_NAMES else len(SECTION_NAMES)
+
+
 def _file_metadata(result: DocumentResult, origin: Origin) -> dict:
-    """What an analyst sees on the file's partition in the UI."""
+    """What an analyst sees on the file's partition in the UI: French
+    labels (pipeline.labels), never the contract's codes."""
     roles = Counter(item.role for item in result.items)
     categories = Counter(item.category for item in result.items if item.category)
+    sections = result.restitution.sections_found if result.restitution else set()
     metadata = {
         "fichier": result.source_file,
-        "statut": result.status,
-        "raison": result.reason or "",
+        "statut": status_label(result.status, result.reason),
         "message": result.message,
-        "format": result.format,
-        "sections": ", ".join(sorted(result.restitution.sections_found)) if result.restitution else "",
+        "format": label(FILE_FORMAT_LABELS, result.format),
+        "sections trouvées": ", ".join(label(SECTION_NAMES, code) for code in sorted(sections, key=_section_order)),
         "énoncés": len(result.items),
-        "énoncés par rôle": ", ".join(f"{role} {n}" for role, n in sorted(roles.items())),
-        "catégories": ", ".join(f"{code} {n}" for code, n in categories.most_common()),
-        "relu": origin is Origin.NEW,
-        "lu par OCR": result.ocr,
+        # In the document's order: roles as they first appear, categories by count.
+        "énoncés par rôle": ", ".join(f"{label(ROLE_PLURALS, role)} : {n}" for role, n in roles.items()),
+        "catégories": ", ".join(f"{label(category_labels(), code)} : {n}" for code, n in categories.most_common()),
+        "provenance du résultat": ORIGIN_LABELS[origin.value],
+        "lu par OCR": YES_NO[result.ocr],
     }
     if result.ocr_confidence is not None:
         metadata["confiance OCR"] = result.ocr_confidence

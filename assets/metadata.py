@@ -22,6 +22,7 @@ from pipeline.schemas import COLUMNS, SCHEMAS, column_types, rules
 SCHEMA_CHECK = "schema_du_contrat"
 
 PREVIEW_ROWS = 10
+PREVIEW_CELL_CHARS = 60
 
 
 def table_description(name: str) -> str | None:
@@ -79,10 +80,19 @@ def markdown_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIE
     if frame.empty:
         return "_(aucune ligne)_"
     head = frame[columns].head(rows)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for values in head.itertuples(index=False, name=None):
-        cells = [format_value(v).replace("|", "\\|").replace("\n", " ")[:60] for v in values]
-        lines.append("| " + " | ".join(cells) + " |")
+    cells = [[format_value(v)[:PREVIEW_CELL_CHARS] for v in values] for values in head.itertuples(index=False, name=None)]
+    lines = [markdown_table(columns, cells)]
     if len(frame) > rows:
         lines.append(f"\n_… {len(frame) - rows} lignes de plus_")
+    return "\n".join(lines)
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table for the UI's metadata; a cell's "|" and line breaks
+    would otherwise break its row."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(text) for text in row) + " |" for row in rows]
     return "\n".join(lines)

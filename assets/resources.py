@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +39,10 @@ def default_models_dir() -> str:
 def default_corrections_dir(raw_dir: str | None = None) -> str:
     """EGN_CORRECTIONS_DIR, or the `corrections/` folder beside the raw folder."""
     return os.environ.get("EGN_CORRECTIONS_DIR") or str(Path(raw_dir or default_raw_dir()).parent / "corrections")
+
+
+# Beside the per-file results, in the cache folder.
+COMPILED_PATTERNS = "regex"
 
 
 def default_cache_dir() -> str:
@@ -137,6 +142,10 @@ class ClassifierResource(dg.ConfigurableResource):
     # Where retrained versions and the promotions go (pipeline/classify/versions.py);
     # the version in service is the last one promoted, else the shipped model.
     models_dir: str = ".egn-models"
+    # Where the large regular expressions of spaCy's French data are kept
+    # compiled (pipeline/classify/compiled_patterns.py): seconds off every
+    # load but the first. None: compiled at each load.
+    compiled_patterns_dir: str | None = None
     _classifier: object = PrivateAttr(default=None)
     _loader: object = PrivateAttr(default=None)
 
@@ -171,20 +180,25 @@ class ClassifierResource(dg.ConfigurableResource):
         return ModelStore(Path(self.models_dir))
 
     def _load(self) -> None:
-        from pipeline.classify.classifier import Classifier
+        from pipeline.classify.compiled_patterns import compiled_once
 
-        self._classifier = Classifier(model_dir=self.store.active().path,
-                                      taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
+        with compiled_once(Path(self.compiled_patterns_dir)) if self.compiled_patterns_dir else nullcontext():
+            from pipeline.classify.classifier import Classifier
+
+            self._classifier = Classifier(model_dir=self.store.active().path,
+                                          taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
 
 
 def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
               echo: bool = False, wait_seconds: int = 600, corrections_dir: str | None = None) -> dict:
     """The resources of every run; folders default to the EGN_* variables."""
+    cache_dir = cache_dir or default_cache_dir()
     return {
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
         "corrections_folder": CorrectionsFolder(path=corrections_dir or default_corrections_dir(raw_dir)),
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir(), wait_seconds=wait_seconds),
-        "result_store": ResultStore(path=cache_dir or default_cache_dir(), models_dir=default_models_dir()),
+        "result_store": ResultStore(path=cache_dir, models_dir=default_models_dir()),
         "progress": Progress(echo=echo),
-        "classifier": ClassifierResource(models_dir=default_models_dir()),
+        "classifier": ClassifierResource(models_dir=default_models_dir(),
+                                         compiled_patterns_dir=str(Path(cache_dir) / COMPILED_PATTERNS)),
     }

@@ -9,6 +9,7 @@ import pandas as pd
 
 from assets.metadata import schema_check_spec, table_description, table_result
 from assets.resources import OutputsFolder, RawFolder
+from pipeline.labels import ROLE_PLURALS, THEME_SHORT_LABELS, label
 from pipeline.recurring import recurring_statements as group_recurring
 from pipeline.report import render_report
 from pipeline.workbook import workbook_bytes
@@ -80,5 +81,6 @@ def _top_findings(recurring: pd.DataFrame, n: int = 5) -> str:
     lines = []
     for row in recurring.head(n).itertuples():
         text = str(row.representative).replace("|", "/")
-        lines.append(f"- **{row.n_departements} départements** ({row.theme}, {row.role}) : « {text} »")
+        lines.append(f"- **{row.n_departements} départements** ({label(THEME_SHORT_LABELS, row.theme)}, "
+                     f"{label(ROLE_PLURALS, row.role).lower()}) : « {text} »")
     return "\n".join(lines)

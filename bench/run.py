@@ -12,6 +12,11 @@ Measures, in one run on this machine, and writes bench/results.json:
 - classification throughput and model load time;
 - OCR seconds per page of a scan, beside a bare `tesseract -l fra` on the
   same page images (Tesseract is most of the cost; the rest is ours);
+- under a real `dagster-daemon` (the sensors running, runs launched as
+  `make dev` launches them), the first start over a folder of many files
+  (the dev corpus when present, else the test fixtures), beside `egn run`
+  on the same files, then one file dropped: the seconds from the sensor
+  tick that sees it to the report rewritten;
 - the floor again at the end: this shared machine's speed drifts by tens of
   percent between runs, so the two floors bound the figures in between.
 The corpus is ../shared/corpus/national/raw when present; otherwise one
@@ -25,17 +30,25 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.05  # how often the process tree's memory is sampled
 NATIONAL = ROOT.parent / "shared" / "corpus" / "national" / "raw"
 FIXTURES = ROOT / "tests" / "fixtures" / "corpus"
+DEV = ROOT.parent / "shared" / "corpus" / "dev" / "raw"
+DAEMON_POLL_SECONDS = 0.2  # how often the daemon's runs and the published outputs are looked at
+DAEMON_DEADLINE_SECONDS = 1800  # a measured phase taking longer than this stops the bench
+DAEMON_STOP_SECONDS = 60  # the daemon's grace period on SIGTERM
+DAEMON_SETTLE_SECONDS = 35  # longer than the sensors' 30 s interval
+FILE_SENSOR = "nouveaux_fichiers"
 SCANS = [ROOT / "tests" / "fixtures" / "generated" / "scan_sarthe-72_p3-4.pdf"]
 
 
@@ -292,12 +305,160 @@ def ocr_figures(scans: list[Path], work: Path) -> dict:
             "bare_tesseract_s_per_page": round(bare_s / pages, 2), "ocr_vs_bare": round(ours_s / bare_s, 2)}
 
 
+class DaemonBench:
+    """A `dagster-daemon` (sensors, run queue, run launcher: what `make dev`
+    starts beside the UI) on fresh folders, and what it did, read from its
+    instance: runs, the sensor ticks that requested them, the outputs'
+    manifest."""
+
+    def __init__(self, work: Path) -> None:
+        self.home, self.raw, self.outputs = work / "home", work / "raw", work / "outputs"
+        self.home.mkdir(parents=True)
+        shutil.copy(ROOT / "deploy" / "dagster.local.yaml", self.home / "dagster.yaml")
+        self.env = {**os.environ, "DAGSTER_HOME": str(self.home), "EGN_RAW_DIR": str(self.raw),
+                    "EGN_OUTPUTS_DIR": str(self.outputs), "EGN_CACHE_DIR": str(work / "cache"),
+                    "EGN_MODELS_DIR": str(work / "models")}
+        self.log = work / "daemon.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        with self.instance():  # its storage created here: the daemon and this process would race to create it
+            pass
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return time.time()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=DAEMON_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def instance(self):
+        import dagster as dg
+
+        return dg.DagsterInstance.from_config(str(self.home))
+
+    def wait_for_publication(self, after_run_ids: set[str]) -> dict:
+        """Wait for the first run of the file sensor not in `after_run_ids`
+        to end; its figures. It must have published the outputs."""
+        deadline = time.monotonic() + DAEMON_DEADLINE_SECONDS
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise SystemExit(f"dagster-daemon exited: see {self.log}")
+            with self.instance() as instance:
+                runs = [run for run in instance.get_runs(runs_of(FILE_SENSOR)) if run.run_id not in after_run_ids]
+                if runs and runs[-1].is_finished:
+                    return self._figures(instance, instance.get_run_record_by_id(runs[-1].run_id))
+            time.sleep(DAEMON_POLL_SECONDS)
+        raise SystemExit(f"no run of {FILE_SENSOR} within {DAEMON_DEADLINE_SECONDS} s: see {self.log}")
+
+    def run_ids(self) -> set[str]:
+        with self.instance() as instance:
+            return {run.run_id for run in instance.get_runs()}
+
+    @staticmethod
+    def _figures(instance, record) -> dict:
+        import dagster as dg
+
+        run = record.dagster_run
+        if run.status != dg.DagsterRunStatus.SUCCESS:
+            raise SystemExit(f"run {run.run_id} of {run.job_name} ended {run.status.value}")
+        tick = instance.schedule_storage.get_tick(int(run.tags["dagster/tick"]))
+        same_tick = [r for r in instance.get_runs() if r.tags.get("dagster/tick") == run.tags["dagster/tick"]]
+        steps, published = {}, None
+        for entry in instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event and event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 2)
+            elif event and event.is_step_materialization and event.asset_key == dg.AssetKey("publication"):
+                published = entry.timestamp  # the outputs, report included, were swapped in just before
+        if published is None:
+            raise SystemExit(f"run {run.run_id} published nothing")
+        return {
+            "job": run.job_name,
+            "runs_requested_by_the_tick": len(same_tick),
+            "files_in_the_run": _range_size(instance, run.tags),
+            "tick_at": tick.timestamp,
+            "tick_to_run_start_s": round(record.start_time - tick.timestamp, 2),
+            "run_wall_s": round(record.end_time - record.start_time, 2),
+            "tick_to_report_s": round(published - tick.timestamp, 2),
+            "steps_s": steps,
+        }
+
+
+def runs_of(sensor: str):
+    """The runs a sensor requested."""
+    import dagster as dg
+
+    return dg.RunsFilter(tags={"dagster/sensor_name": sensor})
+
+
+def _range_size(instance, tags: dict) -> int:
+    keys = instance.get_dynamic_partitions("fichiers")
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    return keys.index(end) - keys.index(start) + 1 if start in keys and end in keys else 0
+
+
+def daemon_figures(raw: Path, work: Path) -> dict:
+    """The analyst's day under a real daemon: `make dev` on a folder of
+    files (first start), then one file dropped into it. `egn run` over the
+    same files, from an empty state too, is the yardstick of the first start."""
+    bench = DaemonBench(work / "daemon")
+    shutil.copytree(raw, bench.raw)
+    drop = min(bench.raw.glob("*.pdf"))
+    dropped = bench.raw.parent / f"depot_{drop.name}"
+    dropped.write_bytes(drop.read_bytes() + b"\n% depose\n")  # new bytes: read, not taken from the cache
+    # The machine's load, before and after: the other processes' share of its cores.
+    figures: dict = {"corpus": str(raw), "files": len(list(bench.raw.iterdir())),
+                     "load_average_before": round(os.getloadavg()[0], 2)}
+    figures["egn_run_wall_s"] = egn_run(bench.raw, work / "egn", workers=os.cpu_count() or 1)["wall_s"]
+    try:
+        started = bench.start()
+        first = bench.wait_for_publication(set())
+        first["daemon_start_to_tick_s"] = round(first["tick_at"] - started, 2)
+        first["daemon_start_to_report_s"] = round(first["daemon_start_to_tick_s"] + first["tick_to_report_s"], 2)
+        figures["first_start"] = first
+        before = bench.run_ids()
+        shutil.move(dropped, bench.raw / dropped.name)
+        dropped_at = time.time()
+        figures["one_file_dropped"] = {"file": dropped.name, **bench.wait_for_publication(before)}
+        figures["one_file_dropped"]["drop_to_tick_s"] = round(figures["one_file_dropped"]["tick_at"] - dropped_at, 2)
+        # Runs launched by anything (other sensors, automation) until the
+        # sensors have all looked again: one per tick that saw files expected.
+        time.sleep(DAEMON_SETTLE_SECONDS)
+        figures["runs_in_all"] = len(bench.run_ids())
+    finally:
+        bench.stop()
+    figures["load_average_after"] = round(os.getloadavg()[0], 2)
+    for phase in ("first_start", "one_file_dropped"):
+        figures[phase]["tick_at"] = datetime.fromtimestamp(figures[phase]["tick_at"]).isoformat(timespec="seconds")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--raw", type=Path, default=NATIONAL if NATIONAL.is_dir() else None)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--daemon-raw", type=Path, default=DEV if DEV.is_dir() else FIXTURES,
+                        help="the folder of the daemon's first start (default: the dev corpus, else the fixtures)")
+    parser.add_argument("--daemon-only", action="store_true",
+                        help="measure only under the daemon; the other figures of --output are kept")
     args = parser.parse_args()
     adopt_orphans()
+    if args.daemon_only:
+        with tempfile.TemporaryDirectory(prefix="egn-bench-") as tmp:
+            report = json.loads(args.output.read_text()) if args.output.exists() else {}
+            report["daemon"] = daemon_figures(args.daemon_raw, Path(tmp))
+        args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        print("daemon:", json.dumps(report["daemon"], indent=2, ensure_ascii=False))
+        return
     with tempfile.TemporaryDirectory(prefix="egn-bench-") as tmp:
         tmp = Path(tmp)
         raw = args.raw or build_corpus(tmp / "generated")
@@ -314,6 +475,7 @@ def main() -> None:
         report["one_file_changed"] = egn_run(copy, tmp / "two", workers=2)
         report["classifier"] = classifier_figures()
         report["ocr"] = ocr_figures(SCANS, tmp)
+        report["daemon"] = daemon_figures(args.daemon_raw, tmp / "daemon")
         # The machine's speed drifts (shared host): the floor again, after the runs.
         report["floor_after"] = floor(copy)
     full = report["full_2_processes"]
@@ -345,6 +507,7 @@ def print_table(report: dict) -> None:
     print("extraction vs floor, file by file in one process:", json.dumps(report["extraction_interleaved"]))
     print("classifier:", json.dumps(report["classifier"]))
     print("OCR:", json.dumps(report["ocr"]))
+    print("daemon:", json.dumps(report["daemon"], indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

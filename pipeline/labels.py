@@ -55,6 +55,8 @@ EXPECTED_SECTION_LABELS: dict[str, str] = _LABELS["sections_attendues"]
 CATEGORY_SOURCE_LABELS: dict[str, str] = _LABELS["sources_de_categorie"]
 CORRECTION_STATUS_LABELS: dict[str, str] = _LABELS["statuts_de_correction"]
 YES_NO: dict[bool, str] = {True: _LABELS["oui_non"]["true"], False: _LABELS["oui_non"]["false"]}
+# Where a file's result comes from in a run (the Dagster UI's metadata).
+ORIGIN_LABELS: dict[str, str] = _LABELS["provenances"]
 
 
 @lru_cache(maxsize=1)

@@ -274,7 +274,7 @@ def test_the_sensor_refreshes_the_tables_when_a_corrections_file_is_added_or_sav
         folder.mkdir()
         shutil.copy(case["a"], folder / "relecture.csv")
         added = tick(empty.cursor)
-        assert [r.job_name for r in added.run_requests] == ["publication_job"]
+        assert [r.job_name for r in added.run_requests] == ["mettre_a_jour_les_tables"]
         version = added.asset_events[0].tags["dagster/data_version"]
         assert tick(added.cursor).run_requests == []
         os.utime(folder / "relecture.csv", ns=(10**18, 10**18))  # saved again: the time decides which file wins

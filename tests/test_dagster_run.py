@@ -17,6 +17,8 @@ import pytest
 from assets.cli import materialize_all
 from assets.definitions import defs, resources
 from conftest import CORPUS
+from assets.documents import INTEGRATION_CHECK
+from pipeline.labels import ORIGIN_LABELS, STATUS_LABELS, status_label
 from pipeline.schemas import COLUMNS
 
 FILES = [
@@ -24,6 +26,10 @@ FILES = [
     "35_restitution_etats_generaux_numerique_v1_premiere_session.pdf", "EGNum_Ille_et_vilaine_synthese_def.docx",
     "restitution_EGN_05_protege.pdf", "Trame_restitution_EGN_02.odt", "notes_atelier_EGN.docx",
 ]
+
+
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+ORIGIN = "provenance du résultat"  # the per-file metadata saying whether the file was read in this run
 
 
 def _read(path):
@@ -52,7 +58,8 @@ def run(tmp_path_factory):
 def test_definitions_load():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"document", "corpus", "documents", "items", "publication"} <= keys
-    assert {job for job in ("documents_job", "publication_job", "restitutions_job") if defs.resolve_job_def(job)}
+    assert all(defs.resolve_job_def(job) for job in ("traiter_tous_les_fichiers", "lire_les_fichiers_choisis",
+                                                     "mettre_a_jour_les_tables"))
 
 
 def test_every_contract_file_is_written_with_its_columns(run):
@@ -82,6 +89,28 @@ def test_statuses_reasons_and_quarantine(run):
     assert documents["35_restitution_etats_generaux_numerique_v1_premiere_session.pdf"]["is_current"] == "false"
     assert documents["EGNum_Ille_et_vilaine_synthese_def.docx"]["is_current"] == "true"
     assert documents["restitution_EGN_05_protege.pdf"]["is_current"] == ""
+
+
+def test_each_file_not_integrated_fails_its_partition_check_and_the_quarantine_check_lists_it(run):
+    result, _, outputs, _, _ = run
+    held = {row["source_file"]: row for row in _read(outputs / "documents.csv") if row["status"] != "ok"}
+    assert {row["status"] for row in held.values()} == {"partial", "rejected"}
+    evaluations = result.get_asset_check_evaluations()
+    per_file = {e.partition: e for e in evaluations if e.check_name == INTEGRATION_CHECK}
+    assert set(per_file) == set(FILES)
+    # A rejected file is an error on its partition, a partial one a warning, in French.
+    assert {key: (e.severity, e.metadata["statut"].value) for key, e in per_file.items() if not e.passed} == {
+        name: (ERROR if row["status"] == "rejected" else WARN, status_label(row["status"], row["reason"]))
+        for name, row in held.items()}
+    assert per_file["restitution_EGN_05_protege.pdf"].description == "Rejeté – PDF protégé par mot de passe"
+
+    [quarantine] = [e for e in evaluations if e.check_name == "fichiers_en_quarantaine"]
+    assert (quarantine.passed, quarantine.severity) == (False, WARN)
+    listing = quarantine.metadata["fichiers non intégrés"].value.splitlines()
+    rows = {name: next(line for line in listing if f"`{name}`" in line) for name in held}
+    assert all(status_label(row["status"], row["reason"]) in rows[name] for name, row in held.items())
+    assert "Département supposé d'après le nom du fichier : Hautes-Alpes (05)." in rows["restitution_EGN_05_protege.pdf"]
+    assert len(listing) == 2 + len(held)  # a header, its rule, then one line per file
 
 
 def test_item_rows_are_complete_unique_and_classified(run):
@@ -138,6 +167,19 @@ def test_rerun_without_change_reads_no_file_and_writes_identical_files(run):
     assert _database(outputs / "egn.duckdb") == first_database
 
 
+def _check_partitions(instance) -> dict[str, set[str]]:
+    """The partitions of the per-file check, by status, as Dagster keeps them for the UI."""
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    from assets.partitions import FILES as PARTITIONS
+
+    key = dg.AssetCheckKey(dg.AssetKey("document"), INTEGRATION_CHECK)
+    with partition_loading_context(dynamic_partitions_store=instance):
+        state = instance.event_log_storage.get_asset_check_state([(key, PARTITIONS)])[key]
+    return {status.value: set(subset.subset_value.get_partition_keys())
+            for status, subset in state.subsets.items() if not subset.is_empty}
+
+
 def _every_file(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -163,9 +205,9 @@ def test_rerun_after_one_change_reads_only_that_file(run, tmp_path):
             again = materialize_all(chosen, instance)
         assert again.success
         files = {m.partition: m.metadata for m in again.asset_materializations_for_node("document")}
-        assert [key for key, metadata in files.items() if metadata["relu"].value] == ["sarthe-72.docx"]
+        assert [key for key, metadata in files.items() if metadata[ORIGIN].value == ORIGIN_LABELS["lu"]] == ["sarthe-72.docx"]
         changed_file = files["sarthe-72.docx"]
-        assert changed_file["statut"].value == "ok" and changed_file["énoncés"].value > 0
+        assert changed_file["statut"].value == STATUS_LABELS["ok"] and changed_file["énoncés"].value > 0
         assert changed_file["catégories"].value
         summary = again.asset_observations_for_node("document")[0].metadata
         assert (summary["fichiers"].value, summary["lus"].value) == (len(files), 1)
@@ -187,7 +229,7 @@ def test_a_new_classifier_reclassifies_every_file_without_reading_it_again(run):
     assert again.success
     files = {m.partition: m.metadata for m in again.asset_materializations_for_node("document")}
     assert set(files) == set(FILES)
-    assert not any(metadata["relu"].value for metadata in files.values())
+    assert all(metadata[ORIGIN].value == ORIGIN_LABELS["reclasse"] for metadata in files.values())
     assert classified.is_dir()
     assert _read(outputs / "items.csv") == items
 
@@ -208,7 +250,8 @@ def test_a_promoted_model_reclassifies_from_the_cache_and_a_roll_back_returns_to
     with dg.DagsterInstance.ephemeral() as instance:
         again = materialize_all(promoted, instance)
     files = {m.partition: m.metadata for m in again.asset_materializations_for_node("document")}
-    assert set(files) == set(FILES) and not any(metadata["relu"].value for metadata in files.values())
+    assert set(files) == set(FILES)
+    assert all(metadata[ORIGIN].value == ORIGIN_LABELS["reclasse"] for metadata in files.values())
     assert list((chosen["result_store"].cache.root / "classification").glob(f"*-{version.name}/*.pickle"))
     assert _read(outputs / "items.csv") == items  # the same model under another name: the same classes
 
@@ -276,7 +319,13 @@ def test_rerun_with_a_persistent_instance_skips_what_is_already_published(tmp_pa
     chosen = resources(str(raw), str(outputs), str(tmp_path / "cache"))
     (tmp_path / "home").mkdir()
     with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
-        assert materialize_all(chosen, instance).success
+        first = materialize_all(chosen, instance)
+        assert first.success
+        # What the UI shows: the rejected file's partition failed its check,
+        # the run (a success) carries the count of rejected files.
+        assert _check_partitions(instance) == {"SUCCEEDED": {"sarthe-72.docx"},
+                                               "FAILED": {"restitution_EGN_05_protege.pdf"}}
+        assert instance.get_run_by_id(first.run_id).tags["egn/fichiers-rejetes"] == "1"
         published = _digest(outputs)
         assert materialize_all(chosen, instance) is None  # nothing changed: no run at all
         assert _digest(outputs) == published

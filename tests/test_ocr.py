@@ -19,6 +19,7 @@ from assets.documents import Origin, _file_metadata
 from conftest import CORPUS, FIXTURES
 from pipeline import cache, process
 from pipeline.export import format_value
+from pipeline.labels import YES_NO
 from pipeline.model import Layout
 from pipeline.process import process_file
 from pipeline.readers import ocr, tesseract
@@ -120,7 +121,7 @@ def test_documents_csv_ends_with_the_ocr_columns_and_the_ui_says_ocr():
     assert format_value(scan_row["ocr"]) == "true" and 0.8 <= scan_row["ocr_confidence"] <= 1.0
     assert format_value(text_row["ocr"]) == "false" and text_row["ocr_confidence"] is None
     metadata = _file_metadata(scan, Origin.NEW)
-    assert metadata["lu par OCR"] is True and metadata["confiance OCR"] == scan.ocr_confidence
+    assert metadata["lu par OCR"] == YES_NO[True] and metadata["confiance OCR"] == scan.ocr_confidence
 
 
 # --------------------------------------------------------------------------

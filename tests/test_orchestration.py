@@ -17,9 +17,13 @@ from assets.definitions import ALL_ASSETS, resources
 from assets.partitions import FILES, partition_key
 from assets.resources import RawFolder
 from conftest import CORPUS
+from pipeline.labels import ORIGIN_LABELS
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def _tick(instance, raw, cursor=None):
+    """One evaluation of the sensor, its partition requests applied as the daemon applies them."""
     context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"raw_folder": RawFolder(path=str(raw))})
     result = raw_folder_sensor(context)
     for request in result.dynamic_partitions_requests:
@@ -31,36 +35,79 @@ def _tick(instance, raw, cursor=None):
     return result
 
 
-def test_sensor_adds_new_files_rerequests_changed_ones_and_drops_deleted_ones(tmp_path):
+def _covered(instance, request) -> list[str]:
+    """The files a run over a range of partitions processes."""
+    keys = instance.get_dynamic_partitions(FILES.name)
+    start, end = request.tags[RANGE_START], request.tags[RANGE_END]
+    return keys[keys.index(start): keys.index(end) + 1]
+
+
+def test_a_first_tick_over_many_files_asks_for_one_run(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS, raw)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, raw)
+        [request] = first.run_requests
+        assert request.job_name == "traiter_tous_les_fichiers"
+        assert len(instance.get_dynamic_partitions(FILES.name)) == len(list(CORPUS.iterdir())) > 10
+        assert _covered(instance, request) == instance.get_dynamic_partitions(FILES.name)
+
+
+def test_sensor_asks_for_one_run_over_new_and_changed_files_and_drops_deleted_ones(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(CORPUS / "sarthe-72.docx", raw / "sarthe-72.docx")
     shutil.copy(CORPUS / "Trame de restitution EGN 45.docx", raw / "Trame de restitution EGN 45.docx")
+    shutil.copy(CORPUS / "sarthe-72.pdf", raw / "sarthe-72.pdf")
     with dg.DagsterInstance.ephemeral() as instance:
         first = _tick(instance, raw)
-        assert sorted(r.partition_key for r in first.run_requests) == ["Trame de restitution EGN 45.docx", "sarthe-72.docx"]
-        assert sorted(instance.get_dynamic_partitions(FILES.name)) == ["Trame de restitution EGN 45.docx", "sarthe-72.docx"]
+        assert len(first.run_requests) == 1
+        assert _covered(instance, first.run_requests[0]) == [
+            "Trame de restitution EGN 45.docx", "sarthe-72.docx", "sarthe-72.pdf"]
 
         # Nothing changed: no run, same files in the cursor.
         quiet = _tick(instance, raw, first.cursor)
         assert quiet.run_requests == []
         assert json.loads(quiet.cursor)["files"] == json.loads(first.cursor)["files"]
 
-        # A new file in a sub-folder, and a changed file.
+        # A new file in a sub-folder, and a changed file: one run, from the
+        # changed file to the new one (the unchanged file between them comes from the cache).
         (raw / "lot 2").mkdir()
         shutil.copy(CORPUS / "EGNum_Ille_et_vilaine_synthese_def.docx", raw / "lot 2" / "ille.docx")
         changed = raw / "sarthe-72.docx"
         changed.write_bytes((CORPUS / "Trame de restitution EGN 45.docx").read_bytes())
         os.utime(changed, ns=(time.time_ns(), time.time_ns() + 10**9))
         second = _tick(instance, raw, quiet.cursor)
-        assert sorted(r.partition_key for r in second.run_requests) == ["lot 2/ille.docx", "sarthe-72.docx"]
-        assert len({r.run_key for r in second.run_requests}) == 2
+        [request] = second.run_requests
+        assert request.job_name == "traiter_tous_les_fichiers" and request.run_key != first.run_requests[0].run_key
+        assert _covered(instance, request) == ["sarthe-72.docx", "sarthe-72.pdf", "lot 2/ille.docx"]
 
-        # A deleted file leaves the partitions, and the aggregates are refreshed.
-        (raw / "Trame de restitution EGN 45.docx").unlink()
+        # A deleted file that was processed leaves the partitions, and the tables are rebuilt.
+        instance.report_runless_asset_event(dg.AssetMaterialization("document", partition="sarthe-72.pdf"))
+        (raw / "sarthe-72.pdf").unlink()
         third = _tick(instance, raw, second.cursor)
-        assert [r.job_name for r in third.run_requests] == ["publication_job"]
-        assert "Trame de restitution EGN 45.docx" not in instance.get_dynamic_partitions(FILES.name)
+        assert [r.job_name for r in third.run_requests] == ["mettre_a_jour_les_tables"]
+        assert "sarthe-72.pdf" not in instance.get_dynamic_partitions(FILES.name)
+
+
+def test_a_partition_added_by_hand_without_a_file_is_dropped_without_a_run(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(CORPUS / "sarthe-72.docx", raw / "sarthe-72.docx")
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, raw)
+        # What "Add a partition" in the UI does, for a file that is not in the folder.
+        instance.add_dynamic_partitions(FILES.name, ["fantome.pdf"])
+        second = _tick(instance, raw, first.cursor)
+        assert second.run_requests == []
+        assert instance.get_dynamic_partitions(FILES.name) == ["sarthe-72.docx"]
+        # Dropped with a new file in the same tick: the run covers the new file only.
+        instance.add_dynamic_partitions(FILES.name, ["fantome.pdf"])
+        shutil.copy(CORPUS / "sarthe-72.pdf", raw / "sarthe-72.pdf")
+        third = _tick(instance, raw, second.cursor)
+        [request] = third.run_requests
+        assert _covered(instance, request) == ["sarthe-72.pdf"]
+        assert instance.get_dynamic_partitions(FILES.name) == ["sarthe-72.docx", "sarthe-72.pdf"]
 
 
 def test_cursor_round_trips_and_a_file_written_back_is_processed_again(tmp_path):
@@ -98,7 +145,8 @@ def test_one_partition_materialises_from_a_real_file(tmp_path):
                                 resources=chosen, instance=instance)
     assert result.success
     metadata = result.asset_materializations_for_node("document")[0].metadata
-    assert (metadata["statut"].value, metadata["énoncés"].value, metadata["relu"].value) == ("ok", 98, True)
+    assert (metadata["statut"].value, metadata["énoncés"].value, metadata["provenance du résultat"].value) == (
+        "Intégré", 98, ORIGIN_LABELS["lu"])
     assert metadata["pages"].value > 1 and metadata["catégories"].value  # read and classified
     assert chosen["result_store"].cache.recorded("sarthe-72.pdf")["source_file"] == "sarthe-72.pdf"
 
@@ -109,8 +157,8 @@ def test_nightly_schedule_requests_one_run_over_every_file():
         assert isinstance(nightly_refresh(context), dg.SkipReason)
         instance.add_dynamic_partitions(FILES.name, ["a.pdf", "b.docx", "c.pdf"])
         request = nightly_refresh(dg.build_schedule_context(instance=instance))
-    assert request.tags["dagster/asset_partition_range_start"] == "a.pdf"
-    assert request.tags["dagster/asset_partition_range_end"] == "c.pdf"
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("a.pdf", "c.pdf")
+    assert nightly_refresh.job_name == "traiter_tous_les_fichiers"
     assert nightly_refresh.cron_schedule == "0 2 * * *" and nightly_refresh.execution_timezone == "Europe/Paris"
 
 

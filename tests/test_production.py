@@ -118,7 +118,7 @@ def test_celery_workers_process_the_files_and_give_the_same_csv_files(postgres_u
             launchers = {process.pid for process in per_file}
             for code, output in wait_all(per_file, timeout=900):
                 assert code == 0, output[-3000:]
-            publication = subprocess.run([BIN / "dagster", "job", "execute", *location, "-j", "publication_job"],
+            publication = subprocess.run([BIN / "dagster", "job", "execute", *location, "-j", "mettre_a_jour_les_tables"],
                                          env=env, capture_output=True, text=True, timeout=900)
             assert publication.returncode == 0, publication.stdout[-3000:] + publication.stderr[-3000:]
 

@@ -1,6 +1,9 @@
-"""The analysts' path: the real webserver and daemon, a click on
-"Materialize all" sent through the GraphQL API as the UI sends it, and the
-contract's files at the end. The processes are cleaned up whatever happens."""
+"""The analysts' path: the real webserver and daemon. The sensor's one run
+over the files already there, what the UI shows of the files that were
+not integrated, a partition added by hand for a file that does not exist,
+"Materialize all" on the job's page and the model's retraining, sent
+through the GraphQL API as the UI sends them. The processes are cleaned
+up whatever happens."""
 
 from __future__ import annotations
 
@@ -21,6 +24,9 @@ from services import free_port, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["sarthe-72.docx", "Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf"]
+REPOSITORY = {"repositoryLocationName": "assets.definitions", "repositoryName": "__repository__"}
+SENSOR_RUNS = {"tags": [{"key": "dagster/sensor_name", "value": "nouveaux_fichiers"}]}
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 class Server:
@@ -34,6 +40,22 @@ class Server:
             payload = json.loads(response.read())
         assert "errors" not in payload, payload
         return payload["data"]
+
+    def runs(self, run_filter: dict) -> list[dict]:
+        """The runs the run list shows for this filter, oldest first."""
+        return self.graphql(
+            "query($filter: RunsFilter) { runsOrError(filter: $filter) { ... on Runs { results {"
+            " runId jobName status tags { key value } } } } }", {"filter": run_filter},
+        )["runsOrError"]["results"][::-1]
+
+    def finished(self, run_id: str) -> str | None:
+        status = self.graphql('query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }',
+                              {"id": run_id})["runOrError"]["status"]
+        return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+    def partition_keys(self) -> list[str]:
+        return self.graphql('{ assetNodeOrError(assetKey: {path: ["document"]}) { ... on AssetNode { partitionKeys } } }'
+                            )["assetNodeOrError"]["partitionKeys"]
 
     def wait(self, condition, timeout: float, what: str):
         deadline = time.monotonic() + timeout
@@ -73,37 +95,19 @@ def dagster_dev(tmp_path):
         log.close()
 
 
-def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev, tmp_path):
+def test_the_analysts_day_in_the_ui(dagster_dev, tmp_path):
     server, outputs, models = dagster_dev
-    # The sensor turns the files dropped in the folder into partitions.
-    partitions = server.wait(lambda: len(server.graphql(
-        '{ assetNodeOrError(assetKey: {path: ["document"]}) { ... on AssetNode { partitionKeys } } }'
-    )["assetNodeOrError"]["partitionKeys"]) == len(FILES), 180, "the sensor's partitions")
-    assert partitions
-
-    # "Materialize all": a backfill of every asset the pipeline builds (not the
-    # analysts' corrections folder, which it only observes; retraining the
-    # model, group "modele", is a separate, deliberate act).
-    nodes = server.graphql("{ assetNodes { assetKey { path } groupName isMaterializable } }")["assetNodes"]
-    keys = [node["assetKey"]["path"] for node in nodes if node["isMaterializable"] and node["groupName"] != "modele"]
-    assert ["publication"] in keys and ["document"] in keys
-    launched = server.graphql(
-        "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
-        " __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
-        {"params": {"assetSelection": [{"path": path} for path in keys], "allPartitions": True}},
-    )["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    status = server.wait(lambda: server.graphql(
-        'query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }',
-        {"id": launched["backfillId"]},
-    )["partitionBackfillOrError"]["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"),
-        900, "the backfill")
-    final = server.graphql(
-        'query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }',
-        {"id": launched["backfillId"]},
-    )["partitionBackfillOrError"]["status"]
-    assert final in ("COMPLETED", "COMPLETED_SUCCESS"), final
-    assert status
+    # The files already in the folder: the sensor makes them partitions and
+    # asks for one run over all of them, tables and publication included.
+    first = server.wait(lambda: server.runs(SENSOR_RUNS), 180, "the sensor's run")
+    assert [run["jobName"] for run in first] == ["traiter_tous_les_fichiers"]
+    assert server.wait(lambda: server.finished(first[0]["runId"]), 900, "the sensor's run") == "SUCCESS"
+    keys = server.partition_keys()
+    assert sorted(keys) == sorted(FILES)
+    tags = {tag["key"]: tag["value"] for tag in server.runs(SENSOR_RUNS)[0]["tags"]}
+    assert (tags[RANGE_START], tags[RANGE_END]) == (keys[0], keys[-1])
+    # The run list shows what was not integrated, though the run succeeded.
+    assert (tags["egn/fichiers-rejetes"], tags["egn/fichiers-partiels"]) == ("1", "1")
 
     with (outputs / "documents.csv").open(encoding="utf-8") as handle:
         documents = {row["source_file"]: row["status"] for row in csv.DictReader(handle)}
@@ -112,6 +116,49 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev, tmp_
     with (outputs / "items.csv").open(encoding="utf-8") as handle:
         assert sum(1 for _ in csv.DictReader(handle)) > 100
     assert (outputs / "report" / "index.html").exists() and (outputs / "synthese.xlsx").exists()
+
+    # The per-file check's partitions, as the asset's "Checks" tab reads them.
+    check = server.graphql(
+        '{ assetNodeOrError(assetKey: {path: ["document"]}) { ... on AssetNode {'
+        ' assetCheckOrError(checkName: "integration_du_fichier") { ... on AssetCheck {'
+        " partitionStatuses { ... on AssetCheckDefaultPartitionStatuses { succeededPartitions failedPartitions } }"
+        " } } } } }"
+    )["assetNodeOrError"]["assetCheckOrError"]["partitionStatuses"]
+    assert sorted(check["failedPartitions"]) == ["Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf"]
+    assert check["succeededPartitions"] == ["sarthe-72.docx"]
+
+    # "Add a partition" for a file that is not there: dropped at the
+    # sensor's next tick, and no run is started for it.
+    added = server.graphql(
+        "mutation($repo: RepositorySelector!) { addDynamicPartition(repositorySelector: $repo,"
+        ' partitionsDefName: "fichiers", partitionKey: "fantome.pdf") { __typename } }', {"repo": REPOSITORY},
+    )["addDynamicPartition"]
+    assert added["__typename"] == "AddDynamicPartitionSuccess"
+    assert server.wait(lambda: "fantome.pdf" not in server.partition_keys(), 180, "the phantom partition to go")
+    assert len(server.runs(SENSOR_RUNS)) == 1
+    assert not [run for run in server.runs({}) if "fantome.pdf" in {tag["value"] for tag in run["tags"]}]
+
+    # "Materialize all" on the job's page, all partitions, "Launch backfill":
+    # what the UI sends for a job. One run over every file.
+    assets = server.graphql(
+        '{ assetNodes(pipeline: {repositoryLocationName: "assets.definitions", repositoryName: "__repository__",'
+        ' pipelineName: "traiter_tous_les_fichiers"}) { assetKey { path } } }'
+    )["assetNodes"]
+    launched = server.graphql(
+        "mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {"
+        " __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
+        {"params": {"selector": {"partitionSetName": "traiter_tous_les_fichiers_partition_set",
+                                 "repositorySelector": REPOSITORY},
+                    "partitionNames": keys, "assetSelection": [node["assetKey"] for node in assets],
+                    "fromFailure": False, "tags": []}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_runs = {"tags": [{"key": "dagster/backfill", "value": launched["backfillId"]}]}
+    [run] = server.wait(lambda: server.runs(backfill_runs), 300, "the backfill's run")
+    assert server.wait(lambda: server.finished(run["runId"]), 900, "the backfill's run") == "SUCCESS"
+    tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+    assert (run["jobName"], tags[RANGE_START], tags[RANGE_END]) == ("traiter_tous_les_fichiers", keys[0], keys[-1])
+    assert len(server.runs(backfill_runs)) == 1
 
     # Then an analyst retrains the model from the UI. A candidate trained one
     # short epoch is worse on the blind set: the blocking check refuses it,
@@ -125,20 +172,13 @@ def test_materialize_all_from_the_ui_writes_the_contract_files(dagster_dev, tmp_
         "mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {"
         " __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }",
         {"params": {
-            "selector": {"repositoryLocationName": "assets.definitions", "repositoryName": "__repository__",
-                         "jobName": "reentrainement_modele"},
+            "selector": {**REPOSITORY, "jobName": "reentrainement_modele"},
             "runConfigData": {"ops": {"modele_candidat": {"config": {"training_config": str(weak)}}}},
         }},
     )["launchRun"]
     assert run["__typename"] == "LaunchRunSuccess", run
     run_id = run["run"]["runId"]
-
-    def run_status():
-        status = server.graphql('query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }',
-                                {"id": run_id})["runOrError"]["status"]
-        return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
-
-    assert server.wait(run_status, 900, "the retraining run") == "FAILURE"
+    assert server.wait(lambda: server.finished(run_id), 900, "the retraining run") == "FAILURE"
     checks = server.graphql(
         '{ assetCheckExecutions(assetKey: {path: ["modele_candidat"]}, checkName: "sans_regression", limit: 1)'
         " { evaluation { success } } }"
