@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import schema_check_spec, table_description, table_result
-from pipeline import aggregate
+from pipeline.tables import aggregate
 
 OWNERS = ["team:donnees-egn"]
 GROUP = "agregats"

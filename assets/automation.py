@@ -11,8 +11,8 @@ from assets.jobs import PIPELINE, everything_job, tables_job
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import DATA_VERSION_TAG
 from assets.resources import CorrectionsFolder, RawFolder
-from pipeline.corrections import correction_files, folder_version
-from pipeline.sources import identity
+from pipeline.tables.corrections import correction_files, folder_version
+from pipeline.ingest.sources import identity
 
 
 @dg.sensor(
@@ -107,7 +107,7 @@ def _ever_processed(instance: dg.DagsterInstance, keys: list[str]) -> bool:
 )
 def corrections_sensor(context: dg.SensorEvaluationContext, corrections_folder: CorrectionsFolder) -> dg.SensorResult:
     """The cursor holds each file's size and modification time: files are
-    hashed (`pipeline.corrections.folder_version`, the observation's data
+    hashed (`pipeline.tables.corrections.folder_version`, the observation's data
     version) only when one of them changed. The time counts, not only the
     content: among files correcting the same item, the most recently
     modified wins. Each change is an observation of the source asset

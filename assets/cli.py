@@ -37,9 +37,9 @@ from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
 from assets.resources import default_cache_dir, resources
 from assets.runs import fail_dead_runs, outputs_holders, process_tags
-from pipeline.corrections import folder_version
-from pipeline.locks import Holder, LockBusy, exclusive
-from pipeline.sources import identities
+from pipeline.tables.corrections import folder_version
+from pipeline.publish.locks import Holder, LockBusy, exclusive
+from pipeline.ingest.sources import identities
 
 EXIT_FAILED, EXIT_BUSY, EXIT_INTERRUPTED = 1, 75, 130  # 75: EX_TEMPFAIL, try again later
 RUN_LOCK = "egn-run.lock"

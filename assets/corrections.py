@@ -17,10 +17,10 @@ import pandas as pd
 
 from assets.metadata import schema_check_spec, table_description, table_result
 from assets.resources import CorrectionsFolder, ResultStore
-from pipeline import tables
-from pipeline.corrections import FIELD_LABELS, REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
+from pipeline.tables import rows as tables
+from pipeline.tables.corrections import FIELD_LABELS, REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
 from pipeline.model import DocumentResult
-from pipeline.review import review_queue as rank_for_review
+from pipeline.tables.review import review_queue as rank_for_review
 
 OWNERS = ["team:donnees-egn"]
 GROUP = "corrections"

@@ -24,8 +24,8 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from assets.partitions import FILES
 from assets.resources import ClassifierResource, Progress, RawFolder, ResultStore
 from pipeline.classify.apply import classifiable_items, classify_items
-from pipeline.errors import SourceChanged
-from pipeline.isolation import parse_in_processes
+from pipeline.ingest.errors import SourceChanged
+from pipeline.ingest.isolation import parse_in_processes
 from pipeline.labels import (
     EXPECTED_SECTION_LABELS,
     FILE_FORMAT_LABELS,
@@ -38,7 +38,7 @@ from pipeline.labels import (
     status_label,
 )
 from pipeline.model import DocumentResult
-from pipeline.sources import identity
+from pipeline.ingest.sources import identity
 
 OWNERS = ["team:donnees-egn"]
 EXTRACTION, CLASSIFICATION = "extraction", "classification"
@@ -185,7 +185,7 @@ def _workers() -> int:
 
 def _read(todo, cache, root: Path, while_workers_parse):
     """Cached results first, then the new files, each parsed in a process
-    of its own (pipeline.isolation: bounded memory, a crash costs one file).
+    of its own (pipeline.ingest.isolation: bounded memory, a crash costs one file).
 
     Parsing a PDF is CPU-bound Python (pdfminer): processes, not threads.
     Files of the same content are parsed once. An outcome is cached under

@@ -1,6 +1,6 @@
 """Publication: every output of a run — the contract's CSV files, their
 DuckDB copy, the report, the workbook — appears in the outputs folder
-together, or none does (pipeline/publish.py), with `manifest.json` last."""
+together, or none does (pipeline/publish/folders.py), with `manifest.json` last."""
 
 from pathlib import Path
 
@@ -10,10 +10,10 @@ import pandas as pd
 from assets.resources import OutputsFolder, Progress
 from assets.runs import POOL, process_tags
 from assets.synthesis import REPORT_FILE, WORKBOOK_FILE
-from pipeline.export import write_duckdb, write_tables
-from pipeline.locks import Holder
-from pipeline.publish import MANIFEST, publish
-from pipeline.schemas import COLUMNS
+from pipeline.publish.export import write_duckdb, write_tables
+from pipeline.publish.locks import Holder
+from pipeline.publish.folders import MANIFEST, publish
+from pipeline.tables.schemas import COLUMNS
 
 DUCKDB_FILE = "egn.duckdb"
 

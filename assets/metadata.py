@@ -15,9 +15,9 @@ import dagster as dg
 import pandas as pd
 import pandera.errors
 
-from pipeline.export import format_value
+from pipeline.publish.export import format_value
 from pipeline.labels import COLUMN_TYPE_LABELS
-from pipeline.schemas import COLUMNS, SCHEMAS, column_types, rules
+from pipeline.tables.schemas import COLUMNS, SCHEMAS, column_types, rules
 
 SCHEMA_CHECK = "schema_du_contrat"
 
@@ -26,7 +26,7 @@ PREVIEW_CELL_CHARS = 60
 
 
 def table_description(name: str) -> str | None:
-    """A table asset's description: its model's (pipeline/schemas.py)."""
+    """A table asset's description: its model's (pipeline/tables/schemas.py)."""
     return SCHEMAS[name].description
 
 

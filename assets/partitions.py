@@ -1,9 +1,9 @@
 """One dynamic partition per source file, keyed by its path in the raw
-folder (escaped where Dagster cannot hold it: see pipeline.sources)."""
+folder (escaped where Dagster cannot hold it: see pipeline.ingest.sources)."""
 
 import dagster as dg
 
-from pipeline.sources import partition_key
+from pipeline.ingest.sources import partition_key
 
 __all__ = ["FILES", "partition_key", "partition_range_tags"]
 

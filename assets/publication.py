@@ -1,7 +1,7 @@
 """Whether the outputs folder already holds what a run would write.
 
 `corpus` records, as its data version, the identity of the files it is made
-of and of the code that reads them (`pipeline.cache.corpus_version`, with
+of and of the code that reads them (`pipeline.ingest.cache.corpus_version`, with
 this package's sources). Nothing needs redoing when the latest `corpus` has
 the current version, the latest `corrections_applied` was made from the
 corrections folder as it is, the latest `publication` came after both, and
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.cache import corpus_version, source_digest
-from pipeline.publish import verified_manifest
+from pipeline.ingest.cache import corpus_version, source_digest
+from pipeline.publish.folders import verified_manifest
 
 DATA_VERSION_TAG = "dagster/data_version"  # where Dagster keeps a materialisation's DataVersion
 _ASSETS_CODE = source_digest(Path(__file__).parent, ["."])
@@ -32,7 +32,7 @@ def current_version(contents: dict[str, str], raw_root: Path, model: str) -> str
 
 
 def is_published(instance: dg.DagsterInstance, version: str, outputs: Path, corrections_version: str) -> bool:
-    """`corrections_version` is the corrections folder's (`pipeline.corrections.folder_version`),
+    """`corrections_version` is the corrections folder's (`pipeline.tables.corrections.folder_version`),
     which `corrections_applied` records as its data version."""
     corpus = _latest(instance, "corpus")
     if corpus is None or corpus.asset_materialization.tags.get(DATA_VERSION_TAG) != version:

@@ -16,10 +16,10 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from pipeline.cache import ResultCache
+from pipeline.ingest.cache import ResultCache
 from pipeline.classify.versions import SHIPPED, ModelStore
 from pipeline.model import DocumentResult
-from pipeline.sources import list_sources, partition_key, source_name
+from pipeline.ingest.sources import list_sources, partition_key, source_name
 
 
 def default_raw_dir() -> str:
@@ -68,7 +68,7 @@ class RawFolder(dg.ConfigurableResource):
         return {partition_key(p.relative_to(self.root).as_posix()): p for p in self.list_files()}
 
     def relative(self, path: Path) -> str:
-        """The file's name in the outputs (pipeline.sources.source_name)."""
+        """The file's name in the outputs (pipeline.ingest.sources.source_name)."""
         return source_name(path.relative_to(self.root).as_posix())
 
 
@@ -83,7 +83,7 @@ class CorrectionsFolder(dg.ConfigurableResource):
 
 
 class OutputsFolder(dg.ConfigurableResource):
-    """The folder the contract's files are published to (see pipeline/publish.py:
+    """The folder the contract's files are published to (see pipeline/publish/folders.py:
     a link to the current complete set), and how long a publication waits
     for another run's publication to finish before giving up."""
 
@@ -114,7 +114,7 @@ class Progress(dg.ConfigurableResource):
 
 
 class ResultStore(dg.ConfigurableResource):
-    """Per-file results cached by content hash (see pipeline/cache.py), the
+    """Per-file results cached by content hash (see pipeline/ingest/cache.py), the
     classifications by the model version in service (the same models folder
     as ClassifierResource's)."""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.locks import Holder
+from pipeline.publish.locks import Holder
 
 POOL = "egn_outputs"
 HOST_TAG, PID_TAG, START_TAG = "egn/hote", "egn/pid", "egn/debut-processus"

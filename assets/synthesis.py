@@ -10,9 +10,9 @@ import pandas as pd
 from assets.metadata import schema_check_spec, table_description, table_result
 from assets.resources import OutputsFolder, RawFolder
 from pipeline.labels import ROLE_PLURALS, THEME_SHORT_LABELS, label
-from pipeline.recurring import recurring_statements as group_recurring
-from pipeline.report import render_report
-from pipeline.workbook import workbook_bytes
+from pipeline.tables.recurring import recurring_statements as group_recurring
+from pipeline.publish.report import render_report
+from pipeline.publish.workbook import workbook_bytes
 
 OWNERS = ["team:donnees-egn"]
 EAGER = dg.AutomationCondition.eager()

@@ -10,9 +10,9 @@ from assets.metadata import schema_check_spec, table_description, table_result
 from assets.partitions import FILES
 from assets.publication import current_version
 from assets.resources import RawFolder, ResultStore
-from pipeline import tables
+from pipeline.tables import rows as tables
 from pipeline.model import DocumentResult
-from pipeline.review import flag_for_review
+from pipeline.tables.review import flag_for_review
 
 OWNERS = ["team:donnees-egn"]
 GROUP = "normalisation"

@@ -107,7 +107,7 @@ def interleaved(raw: Path) -> dict:
     """Our whole per-file processing (sniffing, reading, parsing,
     normalising) against the floor, file by file in turn in one process, so
     that the machine's drift weighs on both alike."""
-    from pipeline.process import process_file
+    from pipeline.ingest.process import process_file
 
     floor_s = ours_s = 0.0
     for path in sorted(raw.iterdir()):
@@ -274,9 +274,9 @@ def ocr_figures(scans: list[Path], work: Path) -> dict:
     we read (rendered at the scan's resolution), one page at a time."""
     import pypdfium2 as pdfium
 
-    from pipeline.readers import ocr
-    from pipeline.readers.pdf_reader import ScannedPdf
-    from pipeline.readers.tesseract import LANGUAGE, engine
+    from pipeline.ingest.readers import ocr
+    from pipeline.ingest.readers.pdf_reader import ScannedPdf
+    from pipeline.ingest.readers.tesseract import LANGUAGE, engine
 
     if engine() is None:
         return {"error": "Tesseract (fra) is not installed"}

@@ -1,6 +1,6 @@
 """The output contract (v1.1): its codes and enums, in one place.
 
-The tables' columns are defined with these codes in pipeline/schemas.py.
+The tables' columns are defined with these codes in pipeline/tables/schemas.py.
 This module stays free of pandera, because the extraction workers import
 it (the parser's sections and roles are the contract's codes).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pipeline.normalize.themes import THEMES, UNKNOWN
+from pipeline.ingest.normalize.themes import THEMES, UNKNOWN
 
 LIST_SEPARATOR = " | "
 # The columns of a corrections file (and of the review queue) that set an item's field (v1.1).

@@ -5,12 +5,12 @@ Dagster UI's metadata, so that a code reads the same everywhere. Codes stay
 in the CSV files. The labels themselves are data (pipeline/data/libelles.json),
 except two that analysts or the contract already own: category labels come
 from the taxonomy (pipeline/data/taxonomy.json), theme labels from the
-contract (pipeline/normalize/themes.py), actor labels from the actors'
+contract (pipeline/ingest/normalize/themes.py), actor labels from the actors'
 lexicon (pipeline/data/acteurs.csv).
 
 The same data names the contract's columns in French (the workbook's
 headers, which the corrections reader also accepts, see
-pipeline/table_labels.py), the workbook's sheets and the code lists that
+pipeline/tables/column_labels.py), the workbook's sheets and the code lists that
 the workbook and the DuckDB file show.
 """
 
@@ -25,7 +25,7 @@ from importlib.resources import files
 from typing import Any
 
 from pipeline.classify.taxonomy import load_taxonomy
-from pipeline.normalize.themes import THEMES
+from pipeline.ingest.normalize.themes import THEMES
 
 # Between a status and its reason: "Rejeté – PDF protégé par mot de passe".
 STATUS_REASON_SEPARATOR = " – "

@@ -183,7 +183,7 @@ class DocumentResult:
     seconds: float = 0.0
     ocr: bool = False  # read from page images (a scan)
     ocr_confidence: float | None = None  # mean OCR word confidence, 0–1
-    identity: str = ""  # what the result is cached under (pipeline.sources.identity)
+    identity: str = ""  # what the result is cached under (pipeline.ingest.sources.identity)
 
     @property
     def items(self) -> list[Item]:

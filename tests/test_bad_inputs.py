@@ -13,7 +13,7 @@ import pytest
 
 from conftest import CORPUS
 from make_docx import restitution
-from pipeline.process import process_file
+from pipeline.ingest.process import process_file
 from support import minimal_pdf
 
 

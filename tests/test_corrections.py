@@ -29,14 +29,14 @@ from assets.cli import materialize_all
 from assets.definitions import resources
 from assets.resources import CorrectionsFolder, OutputsFolder, default_corrections_dir
 from conftest import CORPUS
-from pipeline.aggregate import MATRIX_ROLES
+from pipeline.tables.aggregate import MATRIX_ROLES
 from pipeline.contract import CATEGORIES, KNOWN_THEME_CODES
-from pipeline.corrections import CHOICE_SEPARATOR, parse_code
+from pipeline.tables.corrections import CHOICE_SEPARATOR, parse_code
 from pipeline.labels import SHEET_NAMES, category_labels, column_label
-from pipeline.review import MIN_ERROR, Signals
-from pipeline.schemas import COLUMNS
-from pipeline.table_labels import sheet_columns
-from pipeline.workbook import LISTS_SHEET, REVIEW_SHEET
+from pipeline.tables.review import MIN_ERROR, Signals
+from pipeline.tables.schemas import COLUMNS
+from pipeline.tables.column_labels import sheet_columns
+from pipeline.publish.workbook import LISTS_SHEET, REVIEW_SHEET
 
 FILES = ["sarthe-72.docx", "EGNum_Ille_et_vilaine_synthese_def.docx"]
 SARTHE = "sarthe-72.docx"

@@ -19,7 +19,7 @@ from assets.definitions import defs, resources
 from conftest import CORPUS
 from assets.documents import INTEGRATION_CHECK
 from pipeline.labels import ORIGIN_LABELS, STATUS_LABELS, status_label
-from pipeline.schemas import COLUMNS
+from pipeline.tables.schemas import COLUMNS
 
 FILES = [
     "sarthe-72.docx", "sarthe-72.pdf", "Trame de restitution EGN 45.docx",

@@ -3,7 +3,7 @@ content controls. Each test builds a real DOCX and reads it back."""
 
 from __future__ import annotations
 
-from pipeline.process import process_file
+from pipeline.ingest.process import process_file
 from make_docx import (
     duplicate_row, merge_theme_cells, nest_table_in_cell, restitution, wrap_table_in_content_control,
 )
@@ -108,7 +108,7 @@ def test_missing_sections_make_a_partial_restitution(tmp_path):
 
 
 def test_unresolvable_theme_is_unknown_and_quarantined(tmp_path):
-    from pipeline.tables import quarantine_rows
+    from pipeline.tables.rows import quarantine_rows
 
     path = restitution(tmp_path / "r.docx", diagnostic_rows=[
         ["Divers", "", ["Des salles sans prises électriques"], ["Entraide entre collègues"]],

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import CORPUS, truth_of
 from pipeline.model import DocumentResult
-from pipeline.process import process_file as _process_file
+from pipeline.ingest.process import process_file as _process_file
 from support import match_items
 
 

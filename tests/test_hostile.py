@@ -12,10 +12,10 @@ import pypdfium2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import pipeline.process as process
+import pipeline.ingest.process as process
 from conftest import CORPUS
 from pipeline.contract import DOCUMENT_REASONS
-from pipeline.process import process_file
+from pipeline.ingest.process import process_file
 from assets.partitions import partition_key
 from support import minimal_pdf
 

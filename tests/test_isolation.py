@@ -25,12 +25,12 @@ from assets.definitions import resources
 from assets.documents import CLASSIFICATION, EXTRACTION
 from assets.resources import Progress
 from conftest import CORPUS
-from pipeline.intake import MAX_ZIP_MEMBERS
-from pipeline.isolation import parse_in_processes
-from pipeline.process import OUT_OF_MEMORY_MESSAGE, process_file
-from pipeline.publish import versions_folder
-from pipeline.readers.pdf_reader import MAX_STREAM_BYTES
-from pipeline.sources import partition_key, relative_path_of
+from pipeline.ingest.intake import MAX_ZIP_MEMBERS
+from pipeline.ingest.isolation import parse_in_processes
+from pipeline.ingest.process import OUT_OF_MEMORY_MESSAGE, process_file
+from pipeline.publish.folders import versions_folder
+from pipeline.ingest.readers.pdf_reader import MAX_STREAM_BYTES
+from pipeline.ingest.sources import partition_key, relative_path_of
 from support import minimal_pdf
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def _flate_bomb(inflated: int) -> bytes:
 BOMB_PEAK = """
 import re, sys
 from pathlib import Path
-from pipeline.process import process_file
+from pipeline.ingest.process import process_file
 result = process_file(Path(sys.argv[1]), Path(sys.argv[1]).parent)
 peak_kib = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)
 print(result.reason, int(peak_kib) // 1024)
@@ -303,7 +303,7 @@ def test_first_seen_times_survive_the_outputs_folder(odd_folder):
 CACHE_ROUND = """
 import sys
 from pathlib import Path
-from pipeline.cache import ResultCache
+from pipeline.ingest.cache import ResultCache
 from pipeline.model import DocumentResult
 cache = ResultCache(Path(sys.argv[1]))
 if sys.argv[2] == "put":

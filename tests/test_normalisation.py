@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.normalize.actors import actor_codes
-from pipeline.normalize.dates import parse_date_place
-from pipeline.normalize.departements import departements, resolve_title
-from pipeline.normalize.temporalite import classify
-from pipeline.normalize.themes import resolve_theme
+from pipeline.ingest.normalize.actors import actor_codes
+from pipeline.ingest.normalize.dates import parse_date_place
+from pipeline.ingest.normalize.departements import departements, resolve_title
+from pipeline.ingest.normalize.temporalite import classify
+from pipeline.ingest.normalize.themes import resolve_theme
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,16 @@ import pytest
 
 from assets.documents import Origin, _file_metadata
 from conftest import CORPUS, FIXTURES
-from pipeline import cache, process
-from pipeline.export import format_value
+from pipeline.ingest import cache
+from pipeline.ingest import process
+from pipeline.publish.export import format_value
 from pipeline.labels import YES_NO
 from pipeline.model import Layout
-from pipeline.process import process_file
-from pipeline.readers import ocr, tesseract
-from pipeline.readers.page_image import SETTINGS, analyse, skew_angle
-from pipeline.schemas import COLUMNS
-from pipeline.tables import document_row
+from pipeline.ingest.process import process_file
+from pipeline.ingest.readers import ocr, tesseract
+from pipeline.ingest.readers.page_image import SETTINGS, analyse, skew_angle
+from pipeline.tables.schemas import COLUMNS
+from pipeline.tables.rows import document_row
 from support import match_items, normalise
 
 SCAN = FIXTURES / "generated" / "scan_sarthe-72_p3-4.pdf"

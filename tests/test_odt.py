@@ -10,8 +10,8 @@ import pytest
 
 from conftest import CORPUS, FIXTURES
 from pipeline.model import PageBreak, Paragraph, Table
-from pipeline.process import process_file
-from pipeline.readers.odt_reader import read_odt
+from pipeline.ingest.process import process_file
+from pipeline.ingest.readers.odt_reader import read_odt
 
 GENERATED = FIXTURES / "generated"
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"

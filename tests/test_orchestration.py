@@ -166,7 +166,7 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(CORPUS / "sarthe-72.docx", raw / "sarthe-72.docx")
-    from pipeline import tables as pipeline_tables
+    from pipeline.tables import rows as pipeline_tables
 
     real = pipeline_tables.items_table
 

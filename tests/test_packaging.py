@@ -24,7 +24,7 @@ def test_the_wheel_holds_every_data_file_and_runs(tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, timeout=600)
-    for folder in ("pipeline/data", "pipeline/templates", "pipeline/classify/model"):  # whatever is there, at any depth
+    for folder in ("pipeline/data", "pipeline/publish/templates", "pipeline/classify/model"):  # whatever is there, at any depth
         shipped = {p.relative_to(site).as_posix() for p in (site / folder).rglob("*") if p.is_file()}
         expected = {p.relative_to(PROJECT).as_posix() for p in (PROJECT / folder).rglob("*")
                     if p.is_file() and "__pycache__" not in p.parts}

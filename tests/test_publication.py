@@ -24,8 +24,8 @@ import pytest
 from assets.runs import PID_TAG, POOL, process_tags
 from conftest import CORPUS
 from pipeline.labels import SHEET_NAMES
-from pipeline.locks import LockBusy
-from pipeline.publish import MANIFEST, publish, verified_manifest, versions_folder
+from pipeline.publish.locks import LockBusy
+from pipeline.publish.folders import MANIFEST, publish, verified_manifest, versions_folder
 
 DEPLOY = Path(__file__).parent.parent / "deploy" / "dagster.local.yaml"
 SET_A = ["sarthe-72.docx", "Trame de restitution EGN 45.docx", "EGNum_Ille_et_vilaine_synthese_def.docx",
@@ -146,7 +146,7 @@ def test_a_publication_killed_before_its_swap_leaves_the_previous_set_and_blocks
     outputs = tmp_path / "outputs"
     publish(outputs, "precedente", lambda folder: (folder / "a.csv").write_text("précédente\n"), 5, print)
     harness = (
-        "import sys\nfrom pathlib import Path\nfrom pipeline.publish import publish\n"
+        "import sys\nfrom pathlib import Path\nfrom pipeline.publish.folders import publish\n"
         "def write(folder):\n"
         "    for n in range(5):\n"
         "        if n == int(sys.argv[2]):\n"

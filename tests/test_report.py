@@ -16,13 +16,13 @@ import pytest
 from markupsafe import escape
 
 from conftest import CORPUS
-from pipeline.aggregate import MATRIX_ROLES
-from pipeline.recurring import recurring_statements
-from pipeline.report import (
+from pipeline.tables.aggregate import MATRIX_ROLES
+from pipeline.tables.recurring import recurring_statements
+from pipeline.publish.report import (
     DEPARTEMENT_ROLES, RECURRING_SHOWN, _data, guessed_departement, quality_view, recurring_roles, regions_view,
     render_report, report_view,
 )
-from pipeline.normalize.themes import THEMES
+from pipeline.ingest.normalize.themes import THEMES
 from test_synthesis import CHROMIUM, CHROMIUM_ARGS, build_tables
 
 COPY = "sarthe-72 (1).docx"  # a byte-identical copy: rejected as `duplicate`, its message names the original

@@ -5,8 +5,8 @@ import pandera.errors
 import pytest
 
 from pipeline.contract import CORRECTION_FIELDS
-from pipeline.dictionary import TARGET, render
-from pipeline.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS, TEXT_TYPE, column_types
+from pipeline.publish.dictionary import TARGET, render
+from pipeline.tables.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS, TEXT_TYPE, column_types
 
 
 def test_every_table_is_named_after_its_file_and_says_what_it_holds():
@@ -27,7 +27,7 @@ def test_a_column_name_is_read_as_one_type_in_every_table():
 
 
 def test_committed_data_dictionary_matches_the_schemas():
-    assert TARGET.read_text(encoding="utf-8") == render(), "run: python -m pipeline.dictionary"
+    assert TARGET.read_text(encoding="utf-8") == render(), "run: python -m pipeline.publish.dictionary"
 
 
 ITEM = {

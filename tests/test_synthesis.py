@@ -18,15 +18,16 @@ import pytest
 
 from conftest import CORPUS
 from make_docx import restitution
-from pipeline import aggregate, tables
-from pipeline.process import process_file
-from pipeline.recurring import COLUMNS as RECURRING_COLUMNS
-from pipeline.recurring import normalise, recurring_statements
-from pipeline.report import render_report
-from pipeline.schemas import COLUMNS
+from pipeline.tables import aggregate
+from pipeline.tables import rows as tables
+from pipeline.ingest.process import process_file
+from pipeline.tables.recurring import COLUMNS as RECURRING_COLUMNS
+from pipeline.tables.recurring import normalise, recurring_statements
+from pipeline.publish.report import render_report
+from pipeline.tables.schemas import COLUMNS
 from pipeline.labels import SHEET_NAMES, column_label
-from pipeline.table_labels import sheet_columns
-from pipeline.workbook import (CODES_SHEET, LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes,
+from pipeline.tables.column_labels import sheet_columns
+from pipeline.publish.workbook import (CODES_SHEET, LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes,
                                write_workbook)
 
 ACCES = "Un égal accès au numérique pour tous"

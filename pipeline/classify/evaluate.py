@@ -36,13 +36,13 @@ from pipeline.classify.labelled import BLIND_SET, Labelled, own_records, read_js
 from pipeline.classify.metrics import Scores, expected_calibration_error, review_precision, scores
 from pipeline.classify.scoring import Scoring
 from pipeline.classify.train import fit
-from pipeline.review import Signals
+from pipeline.tables.review import Signals
 
 THROUGHPUT_REPEAT = 4
 
 
 def review_benefit(prediction: Prediction) -> float:
-    """The review queue's own ranking (pipeline/review.py), for a statement
+    """The review queue's own ranking (pipeline/tables/review.py), for a statement
     that belongs to no recurring group."""
     return Signals(prediction.category, prediction.score, prediction.margin, prediction.model_category,
                    prediction.cue_category).benefit()

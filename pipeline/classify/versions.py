@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypedDict
 
-from pipeline.atomic import write_atomic_bytes
+from pipeline.publish.atomic import write_atomic_bytes
 from pipeline.classify.paths import default_model_dir
 
 SHIPPED = "livré"  # the name of the shipped model, when no version is promoted

@@ -30,14 +30,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypedDict
 
-from pipeline.atomic import write_atomic_bytes
+from pipeline.publish.atomic import write_atomic_bytes
 from pipeline.model import DocumentResult
-from pipeline.readers import tesseract
+from pipeline.ingest.readers import tesseract
 
-_PACKAGE = Path(__file__).parent
+_PACKAGE = Path(__file__).parent.parent  # pipeline/
 # Where each stage starts; what they import and read is found from there.
 _ENTRY_MODULES = {
-    "extraction": ["pipeline.process", "pipeline.isolation"],
+    "extraction": ["pipeline.ingest.process", "pipeline.ingest.isolation"],
     "classification": ["pipeline.classify.apply", "pipeline.classify.classifier"],
 }
 _INCLUDES = {"classification": "extraction"}

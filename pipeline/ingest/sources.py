@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import RejectedFile, SourceChanged
-from pipeline.intake import MAX_FILE_BYTES
+from pipeline.ingest.errors import RejectedFile, SourceChanged
+from pipeline.ingest.intake import MAX_FILE_BYTES
 
 # Office lock files ("~$rapport.docx") and hidden files are not documents.
 IGNORED_PREFIXES = ("~$", ".")

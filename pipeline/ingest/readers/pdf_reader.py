@@ -31,9 +31,9 @@ from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 
-from pipeline.errors import RejectedFile
+from pipeline.ingest.errors import RejectedFile
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
-from pipeline.readers.pdf_settings import SETTINGS
+from pipeline.ingest.readers.pdf_settings import SETTINGS
 from pipeline.text import starts_with_bullet
 
 MAX_PAGES = 500

@@ -20,18 +20,18 @@ from pathlib import Path
 from types import FrameType
 from typing import BinaryIO, NoReturn, TypeVar
 
-from pipeline.errors import RejectedFile
-from pipeline.intake import sniff
+from pipeline.ingest.errors import RejectedFile
+from pipeline.ingest.intake import sniff
 from pipeline.labels import EXPECTED_SECTION_LABELS
 from pipeline.model import DocumentResult, Layout, Restitution
-from pipeline.normalize.departements import guess_from_file_name
-from pipeline.parse.document import REQUIRED_SECTIONS, parse_layout
-from pipeline.parse.intro import INTRO
-from pipeline.readers import ocr
-from pipeline.readers.docx_reader import read_docx
-from pipeline.readers.odt_reader import read_odt
-from pipeline.readers.pdf_reader import ScannedPdf, read_pdf
-from pipeline.sources import read_source, refusal, refusal_identity, source_name
+from pipeline.ingest.normalize.departements import guess_from_file_name
+from pipeline.ingest.parse.document import REQUIRED_SECTIONS, parse_layout
+from pipeline.ingest.parse.intro import INTRO
+from pipeline.ingest.readers import ocr
+from pipeline.ingest.readers.docx_reader import read_docx
+from pipeline.ingest.readers.odt_reader import read_odt
+from pipeline.ingest.readers.pdf_reader import ScannedPdf, read_pdf
+from pipeline.ingest.sources import read_source, refusal, refusal_identity, source_name
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def process_file(path: Path, raw_root: Path,
     except Exception as exc:  # the per-file boundary: log it, quarantine the file, go on
         result.status, result.restitution = "rejected", None
         # pdfplumber wraps whatever pdfminer raises: our own refusals (a bounded
-        # stream) and the worker's memory limit (pipeline.isolation) included.
+        # stream) and the worker's memory limit (pipeline.ingest.isolation) included.
         if (refused := _raised_within(exc, RejectedFile)) is not None:
             result.reason, result.message = refused.reason, refused.message
         elif _raised_within(exc, MemoryError) is not None:

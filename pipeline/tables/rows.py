@@ -15,8 +15,8 @@ import pandas as pd
 
 from pipeline.contract import DUPLICATE_REASON, UNKNOWN_THEME_REASON
 from pipeline.model import DocumentResult, Item
-from pipeline.normalize.themes import UNKNOWN
-from pipeline.schemas import COLUMNS
+from pipeline.ingest.normalize.themes import UNKNOWN
+from pipeline.tables.schemas import COLUMNS
 
 
 def item_id(document_id: str | None, item: Item) -> str:
@@ -69,7 +69,7 @@ def item_rows(result: DocumentResult) -> list[dict[str, Any]]:
             "page": item.page,
             "table_index": item.table_index,
             "row_index": item.row_index,
-            # Corrections and the review queue set these (pipeline/corrections.py, pipeline/review.py).
+            # Corrections and the review queue set these (pipeline/tables/corrections.py, pipeline/tables/review.py).
             "category_source": "model",
             "needs_review": False,
         }
@@ -210,7 +210,7 @@ def items_table(results: list[DocumentResult]) -> pd.DataFrame:
 
 def review_signals(results: list[DocumentResult]) -> pd.DataFrame:
     """What the classifier knows of each classified item beyond its score, for
-    the review queue (pipeline/review.py); not a contract table."""
+    the review queue (pipeline/tables/review.py); not a contract table."""
     rows = [
         {"item_id": item_id(r.document_id, item), "category_margin": item.category_margin,
          "model_category": item.model_category, "cue_category": item.cue_category}

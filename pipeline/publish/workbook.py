@@ -42,14 +42,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
-from pipeline.aggregate import counted_ids
+from pipeline.tables.aggregate import counted_ids
 from pipeline.contract import LIST_SEPARATOR
-from pipeline.corrections import CHOICE_SEPARATOR, EXCLUDE
+from pipeline.tables.corrections import CHOICE_SEPARATOR, EXCLUDE
 from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, category_labels, code_lists,
                              column_label, label)
-from pipeline.normalize.themes import THEMES
-from pipeline.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS
-from pipeline.table_labels import SheetColumn, sheet_columns
+from pipeline.ingest.normalize.themes import THEMES
+from pipeline.tables.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS
+from pipeline.tables.column_labels import SheetColumn, sheet_columns
 
 if TYPE_CHECKING:  # the sheets of a write-only workbook
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -303,7 +303,7 @@ def codes_rows(tables: list[str]) -> list[list[object]]:
 
 
 def choice(code: str, label: str) -> str:
-    """A drop-down entry, which `pipeline.corrections.parse_code` reads back as its code."""
+    """A drop-down entry, which `pipeline.tables.corrections.parse_code` reads back as its code."""
     return f"{code}{CHOICE_SEPARATOR}{label}"
 
 
@@ -335,7 +335,7 @@ def _review_sheet(workbook: Workbook, queue: pd.DataFrame) -> None:
     correction columns by picking « code — libellé » entries (or typing a
     code) and drops the workbook, or this sheet saved alone, into the
     corrections folder, which reads its French headers back
-    (`pipeline.corrections.read_records`). Entries outside a list only
+    (`pipeline.tables.corrections.read_records`). Entries outside a list only
     raise a warning: several categories, or a code typed by hand, are valid
     too."""
     sheet = _table_sheet(workbook, REVIEW_TABLE, queue)

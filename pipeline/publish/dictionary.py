@@ -1,7 +1,7 @@
 """The data dictionary, generated from the schemas the checks enforce, with
 how to read the files (which columns are text, pandas and DuckDB code).
 
-`python -m pipeline.dictionary` rewrites docs/dictionnaire-des-donnees.md;
+`python -m pipeline.publish.dictionary` rewrites docs/dictionnaire-des-donnees.md;
 a test fails when the committed file and the schemas disagree, so the
 documentation cannot drift from what the pipeline guarantees.
 """
@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 from pipeline.contract import LIST_SEPARATOR
-from pipeline.export import COLUMN_LABELS_TABLE, LABEL_SUFFIX, LABEL_TABLE_PREFIX, LABELLED_VIEW_SUFFIX, read_csv_sql
+from pipeline.publish.export import COLUMN_LABELS_TABLE, LABEL_SUFFIX, LABEL_TABLE_PREFIX, LABELLED_VIEW_SUFFIX, read_csv_sql
 from pipeline.labels import COLUMN_TYPE_LABELS, code_lists
-from pipeline.schemas import (BOOLEAN_TYPE, COLUMN_TYPES, COLUMNS, DATE_TYPE, DECIMAL_TYPE, INTEGER_TYPE, SCHEMAS,
+from pipeline.tables.schemas import (BOOLEAN_TYPE, COLUMN_TYPES, COLUMNS, DATE_TYPE, DECIMAL_TYPE, INTEGER_TYPE, SCHEMAS,
                               TEXT_TYPE, TIMESTAMP_TYPE, column_types, rules)
-from pipeline.table_labels import coded_columns
+from pipeline.tables.column_labels import coded_columns
 
-TARGET = Path(__file__).resolve().parent.parent / "docs" / "dictionnaire-des-donnees.md"
+TARGET = Path(__file__).resolve().parents[2] / "docs" / "dictionnaire-des-donnees.md"
 
 # How pandas reads each type: nullable types, so that an empty cell stays unknown
 # (dates and times stay text: `pd.to_datetime` converts them).
@@ -34,7 +34,7 @@ def render() -> str:
         f"cellule vide pour « inconnu », listes jointes par `{LIST_SEPARATOR.strip()}`, dates ISO 8601,",
         "booléens `true`/`false`. Les agrégats ne comptent que la restitution en vigueur de chaque département.",
         "",
-        "_Généré depuis `pipeline/schemas.py` (`python -m pipeline.dictionary`) : ne pas modifier à la main._",
+        "_Généré depuis `pipeline/tables/schemas.py` (`python -m pipeline.publish.dictionary`) : ne pas modifier à la main._",
         "",
         *_reading(),
     ]

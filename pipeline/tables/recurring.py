@@ -62,10 +62,10 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from pipeline.aggregate import counted
+from pipeline.tables.aggregate import counted
 from pipeline.contract import CLASSIFIED_ROLES
-from pipeline.normalize.themes import UNKNOWN
-from pipeline.schemas import COLUMNS as CONTRACT_COLUMNS
+from pipeline.ingest.normalize.themes import UNKNOWN
+from pipeline.tables.schemas import COLUMNS as CONTRACT_COLUMNS
 from pipeline.text import fold
 
 COLUMNS = CONTRACT_COLUMNS["recurring_statements"]

@@ -6,7 +6,7 @@ the rules it must keep. Everything else is derived from the models, so a
 column is added, renamed or described in one place: the column order the
 writers follow (`COLUMNS`), the checks that run before anything reaches
 outputs/ (`SCHEMAS`), the read types (`column_types`, `COLUMN_TYPES`), the
-data dictionary (pipeline/dictionary.py) and, in the Dagster layer, each
+data dictionary (pipeline/publish/dictionary.py) and, in the Dagster layer, each
 table asset's description and column schema.
 
 The codes the rules allow come from `pipeline.contract`, which stays free
@@ -307,7 +307,7 @@ class DepartmentThemeMatrix(ContractTable):
     departement: Cell = string("département")
     academie: Cell = string("académie")
     theme: Cell = code("thème", contract.KNOWN_THEME_CODES)
-    # One count per role the matrix shows: `n_<role>` (pipeline/aggregate.py reads the roles from these names).
+    # One count per role the matrix shows: `n_<role>` (pipeline/tables/aggregate.py reads the roles from these names).
     n_irritant: Series[int] = tally("irritants", 0)
     n_point_fort: Series[int] = tally("points forts", 0)
     n_besoin: Series[int] = tally("besoins", 0)

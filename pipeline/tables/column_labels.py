@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.labels import CODE_HEADER, column_label
-from pipeline.schemas import COLUMNS
+from pipeline.tables.schemas import COLUMNS
 
 # Which code list a column's codes belong to: by column name, then the
 # tables where the same name holds other codes.

@@ -34,11 +34,11 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
-from pipeline.errors import SourceChanged
+from pipeline.ingest.errors import SourceChanged
 from pipeline.model import DocumentResult
-from pipeline.process import (MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, TIMEOUT_MESSAGE, declared_format,
+from pipeline.ingest.process import (MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, TIMEOUT_MESSAGE, declared_format,
                               process_file)
-from pipeline.sources import identity, source_name
+from pipeline.ingest.sources import identity, source_name
 
 # What one extraction process may allocate beyond the program it is forked
 # with (RLIMIT_AS is set at its current size plus this). Every national
@@ -206,5 +206,5 @@ def _forkserver() -> ForkServerContext:
     context = get_context("forkserver")
     # Not "__main__": Python 3.11's fork server ignores it (it looks for a
     # "main_path" its caller never passes); each worker imports it itself.
-    context.set_forkserver_preload(["pipeline.isolation"])
+    context.set_forkserver_preload(["pipeline.ingest.isolation"])
     return context

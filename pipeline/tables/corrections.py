@@ -40,7 +40,7 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
-from pipeline.atomic import write_atomic_bytes
+from pipeline.publish.atomic import write_atomic_bytes
 from pipeline.contract import CLASSIFIED_ROLES, CORRECTION_FIELDS, LIST_SEPARATOR
 from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label
 from pipeline.text import fold
@@ -187,7 +187,7 @@ def _column_of_header() -> dict[str, str]:
     show: the workbook, or its sheet saved alone, is a corrections file. The
     labels beside a coded column (« Rôle », after « Rôle (code) ») are no
     column of the contract."""
-    from pipeline.table_labels import sheet_columns  # imported here: see apply_corrections
+    from pipeline.tables.column_labels import sheet_columns  # imported here: see apply_corrections
 
     return {column.header: column.column for column in sheet_columns("review_queue") if not column.labelled}
 
@@ -341,7 +341,7 @@ def apply_corrections(items: pd.DataFrame, read: CorrectionsRead, memory: dict[s
     # Imported here, like the French headers (`_column_of_header`): the
     # command line imports this module for `folder_version` on a rerun that
     # may have nothing to do, which need not load the tables' pandera models.
-    from pipeline.schemas import COLUMNS
+    from pipeline.tables.schemas import COLUMNS
 
     by_id = {row["item_id"]: row for row in items.to_dict("records")}
     by_key: dict[ItemKey, str] = {}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.contract import PARTICIPANT_CATEGORIES
-from pipeline.normalize.themes import THEMES
-from pipeline.schemas import COLUMNS
+from pipeline.ingest.normalize.themes import THEMES
+from pipeline.tables.schemas import COLUMNS
 
 # The roles the département × thème matrix counts: its `n_<role>` columns.
 MATRIX_ROLES = [column.removeprefix("n_") for column in COLUMNS["department_theme_matrix"] if column.startswith("n_")]

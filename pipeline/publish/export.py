@@ -1,8 +1,8 @@
 """The contract's CSV files and their DuckDB copy.
 
 The outputs are written into a folder nobody reads yet, then published as
-one set (`pipeline.publish`): these writers need not guard against readers
-(files replaced in place use `pipeline.atomic`).
+one set (`pipeline.publish.folders`): these writers need not guard against readers
+(files replaced in place use `pipeline.publish.atomic`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 
 from pipeline.contract import LIST_SEPARATOR
 from pipeline.labels import code_lists, column_label
-from pipeline.schemas import COLUMNS, SCHEMAS, TEXT_TYPE, column_types
-from pipeline.table_labels import coded_columns
+from pipeline.tables.schemas import COLUMNS, SCHEMAS, TEXT_TYPE, column_types
+from pipeline.tables.column_labels import coded_columns
 
 # DuckDB's label tables (`libelles_categories`…) and columns (`theme_libelle`, views `items_libelles`).
 LABEL_TABLE_PREFIX = "libelles_"

@@ -11,7 +11,7 @@ import io
 import struct
 import zipfile
 
-from pipeline.errors import RejectedFile
+from pipeline.ingest.errors import RejectedFile
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024

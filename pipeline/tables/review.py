@@ -29,10 +29,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.aggregate import counted_ids
+from pipeline.tables.aggregate import counted_ids
 from pipeline.contract import CORRECTION_FIELDS
 from pipeline.labels import category_labels
-from pipeline.schemas import COLUMNS
+from pipeline.tables.schemas import COLUMNS
 
 LOW_SCORE = 0.6  # a score below this is called low in `why`
 CLOSE_MARGIN = 0.15  # a runner-up this close to the primary category is named in `why`

@@ -9,7 +9,7 @@ is a symbolic link to one complete folder of versions kept beside it:
     .outputs.versions/
         20261207T031502123456Z-1a2b3c4d/   the published set, manifest.json last
         20261206T021000654321Z-9f8e7d6c/   the previous set, kept for readers still in it
-        lock                               who is publishing (see pipeline/locks.py)
+        lock                               who is publishing (see pipeline/publish/locks.py)
 
 A publication writes every file into a new folder of `.outputs.versions/`
 (nobody reads it yet), writes `manifest.json` last (run id, time, every
@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.locks import Holder, exclusive
+from pipeline.publish.locks import Holder, exclusive
 
 MANIFEST = "manifest.json"
 LOCK_FILE = "lock"

@@ -10,10 +10,10 @@ laid out here. Every text that comes from a document is HTML-escaped by
 the templates' autoescaping, since a restitution is untrusted input.
 
 This module builds small typed views of the tables (`report_view`); the
-Jinja2 templates under `pipeline/templates/` only render them. The
+Jinja2 templates under `pipeline/publish/templates/` only render them. The
 figures are those of the contract's aggregates (one current file per
-département, see `pipeline.aggregate`); the recurring statements come from
-`pipeline.recurring`. Each quoted statement links to its source file (and
+département, see `pipeline.tables.aggregate`); the recurring statements come from
+`pipeline.tables.recurring`. Each quoted statement links to its source file (and
 page, for a PDF) under `raw_link_prefix`.
 """
 
@@ -35,15 +35,15 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipeline.aggregate import MATRIX_ROLES, counted_ids
+from pipeline.tables.aggregate import MATRIX_ROLES, counted_ids
 from pipeline.contract import CLASSIFIED_ROLES, PARTICIPANT_CATEGORIES, TEMPORALITES, UNKNOWN_THEME_REASON
 from pipeline.labels import (
     PARTICIPANT_LABELS, ROLE_PLURALS, SECTION_LABELS, TEMPORALITE_LABELS, THEME_LABELS, THEME_SHORT_LABELS,
     actor_labels, category_labels, label, status_label,
 )
-from pipeline.normalize.departements import Departement, departements, guess_from_file_name
-from pipeline.normalize.themes import THEMES, UNKNOWN
-from pipeline.schemas import COLUMNS
+from pipeline.ingest.normalize.departements import Departement, departements, guess_from_file_name
+from pipeline.ingest.normalize.themes import THEMES, UNKNOWN
+from pipeline.tables.schemas import COLUMNS
 from pipeline.text import fold
 
 # A table row as pandas gives it (to_dict("records")).
@@ -980,7 +980,7 @@ def report_view(tables: dict[str, pd.DataFrame], recurring: pd.DataFrame | None,
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    environment = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=True,
+    environment = Environment(loader=PackageLoader("pipeline.publish", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["nombre"] = fr_number
     environment.globals.update(plural=plural)
@@ -988,7 +988,7 @@ def _environment() -> Environment:
 
 
 def _asset(name: str) -> str:
-    return files("pipeline").joinpath("templates", name).read_text(encoding="utf-8")
+    return files("pipeline.publish").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _sha256(text: str) -> str:

@@ -19,9 +19,9 @@ from enum import Enum
 
 from pipeline.contract import Role, Section
 from pipeline.model import Item, Line
-from pipeline.normalize.themes import ThemeMatch, resolve_theme
-from pipeline.parse.found import Found
-from pipeline.parse.units import Ahead, Para
+from pipeline.ingest.normalize.themes import ThemeMatch, resolve_theme
+from pipeline.ingest.parse.found import Found
+from pipeline.ingest.parse.units import Ahead, Para
 from pipeline.text import fold, split_statements, strip_bullet
 
 # A part heading is a few words; a longer paragraph that opens with one
