@@ -177,7 +177,7 @@ class TreeMemory:
         self._done = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> "TreeMemory":
+    def __enter__(self) -> TreeMemory:
         self._sampler.start()
         return self
 

@@ -11,7 +11,7 @@ what the export writes, one dataclass per contract file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 Status = Literal["ok", "partial", "rejected"]
 
@@ -81,7 +81,7 @@ class PageBreak:
     """An explicit page or section break: the end of a fiche mesure."""
 
 
-Block = Union[Paragraph, Table, PageBreak]
+Block = Paragraph | Table | PageBreak
 
 
 @dataclass

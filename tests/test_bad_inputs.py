@@ -10,11 +10,11 @@ import shutil
 import zipfile
 
 import pytest
-
 from conftest import CORPUS
 from make_docx import restitution
-from pipeline.ingest.process import process_file
 from support import minimal_pdf
+
+from pipeline.ingest.process import process_file
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ import pytest
 from pipeline.classify.classifier import Classifier
 from pipeline.classify.taxonomy import CATEGORIES, TaxonomyError, default_path, load_taxonomy
 
-
 # rapidfuzz ratio (0–100) from which two statements count as the same one reworded.
 NEAR_COPY = 85
 # How much lower, on average, a wrong primary category must score than a right one.
@@ -169,7 +168,7 @@ def test_a_failed_warm_up_is_reported_where_the_classifier_is_used(tmp_path):
     resource = ClassifierResource(taxonomy_path=str(tmp_path / "absent.json"))
     resource.warm_up_in_background()
     with pytest.raises(FileNotFoundError):
-        resource.classifier
+        _ = resource.classifier
 
 
 def test_training_ranks_each_statement_s_primary_category_above_its_secondary_ones():
@@ -183,7 +182,8 @@ def test_training_ranks_each_statement_s_primary_category_above_its_secondary_on
         {"text": "Des tablettes en panne malgré les crédits", "categories": ["equipement", "financement"]},
         {"text": "Les ordinateurs portables sont trop anciens, achetés sur crédits", "categories": ["equipement", "financement"]},
         {"text": "Former les enseignants à l'ENT", "categories": ["formation", "outils_plateformes"]},
-        {"text": "L'ENT tombe en panne, les enseignants formés ne peuvent rien", "categories": ["outils_plateformes", "formation"]},
+        {"text": "L'ENT tombe en panne, les enseignants formés ne peuvent rien",
+         "categories": ["outils_plateformes", "formation"]},
     ] * 3
     textcat = train(prepare(records)).get_pipe("textcat_multilabel")
     docs = [doc for doc, _ in prepare(records[:6])]

@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import openpyxl
 import pytest
+from conftest import CORPUS
 from openpyxl.utils import get_column_letter
 
 from assets.automation import corrections_sensor
@@ -28,15 +29,14 @@ from assets.cli import main as egn
 from assets.cli import materialize_all
 from assets.definitions import resources
 from assets.resources import CorrectionsFolder, OutputsFolder, default_corrections_dir
-from conftest import CORPUS
-from pipeline.tables.aggregate import MATRIX_ROLES
 from pipeline.contract import CATEGORIES, KNOWN_THEME_CODES
-from pipeline.tables.corrections import CHOICE_SEPARATOR, parse_code
 from pipeline.labels import SHEET_NAMES, category_labels, column_label
+from pipeline.publish.workbook import LISTS_SHEET, REVIEW_SHEET
+from pipeline.tables.aggregate import MATRIX_ROLES
+from pipeline.tables.column_labels import sheet_columns
+from pipeline.tables.corrections import CHOICE_SEPARATOR, parse_code
 from pipeline.tables.review import MIN_ERROR, Signals
 from pipeline.tables.schemas import COLUMNS
-from pipeline.tables.column_labels import sheet_columns
-from pipeline.publish.workbook import LISTS_SHEET, REVIEW_SHEET
 
 FILES = ["sarthe-72.docx", "EGNum_Ille_et_vilaine_synthese_def.docx"]
 SARTHE = "sarthe-72.docx"
@@ -100,7 +100,8 @@ def case(tmp_path_factory):
     b = corrections / "b_excel.csv"
     _write_csv(b, [
         {"item_id": excluded["item_id"], "exclude": "oui", "category_corrected": ""},
-        {"item_id": labelled["item_id"], "exclude": "", "category_corrected": f"pedagogie{CHOICE_SEPARATOR}{labels['pedagogie']}"},
+        {"item_id": labelled["item_id"], "exclude": "",
+         "category_corrected": f"pedagogie{CHOICE_SEPARATOR}{labels['pedagogie']}"},
     ], delimiter=";", bom=True)
     # C: the workbook itself, its « À vérifier » sheet filled in (newer than A: it wins for `first`).
     c = corrections / "c_synthese.xlsx"

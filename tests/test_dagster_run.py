@@ -13,10 +13,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import CORPUS
 
 from assets.cli import materialize_all
 from assets.definitions import defs, resources
-from conftest import CORPUS
 from assets.documents import INTEGRATION_CHECK
 from pipeline.labels import ORIGIN_LABELS, STATUS_LABELS, status_label
 from pipeline.tables.schemas import COLUMNS
@@ -294,7 +294,8 @@ def test_cli_plans_the_per_file_asset_once_and_keeps_no_debug_lines(tmp_path, mo
     planned = [e for e in events if e.event_type_value == "ASSET_MATERIALIZATION_PLANNED" and e.asset_key.path == ["document"]]
     done = [e for e in events if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key.path == ["document"]]
     assert len(planned) == 1
-    assert set(planned[0].event_specific_data.partitions_subset.get_partition_keys()) == {"sarthe-72.docx", "Trame de restitution EGN 45.docx"}
+    planned_keys = set(planned[0].event_specific_data.partitions_subset.get_partition_keys())
+    assert planned_keys == {"sarthe-72.docx", "Trame de restitution EGN 45.docx"}
     assert len(done) == 2  # still one materialisation per file
     # Dagster's DEBUG lines ("Writing file at …" for each pickle) are not stored; INFO lines are.
     lines = [record for record in records if not record.dagster_event]

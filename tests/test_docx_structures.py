@@ -3,10 +3,15 @@ content controls. Each test builds a real DOCX and reads it back."""
 
 from __future__ import annotations
 
-from pipeline.ingest.process import process_file
 from make_docx import (
-    duplicate_row, merge_theme_cells, nest_table_in_cell, restitution, wrap_table_in_content_control,
+    duplicate_row,
+    merge_theme_cells,
+    nest_table_in_cell,
+    restitution,
+    wrap_table_in_content_control,
 )
+
+from pipeline.ingest.process import process_file
 
 
 def _items(path, section, role):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
-
 from conftest import CORPUS, truth_of
-from pipeline.model import DocumentResult
-from pipeline.ingest.process import process_file as _process_file
 from support import match_items
 
+from pipeline.ingest.process import process_file as _process_file
+from pipeline.model import DocumentResult
 
-@lru_cache(maxsize=None)
+
+@cache
 def process_file(path, root) -> DocumentResult:
     """Each document is read once for all the tests of this module."""
     return _process_file(path, root)

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-import pipeline.ingest.process as process
 from conftest import CORPUS
-from pipeline.contract import DOCUMENT_REASONS
-from pipeline.ingest.process import process_file
-from assets.partitions import partition_key
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import minimal_pdf
 
+import pipeline.ingest.process as process
+from assets.partitions import partition_key
+from pipeline.contract import DOCUMENT_REASONS
+from pipeline.ingest.process import process_file
 
 
 def _rewrite_docx(source: Path, target: Path, change) -> Path:
@@ -57,16 +57,18 @@ def test_pdf_whose_page_tree_loops_is_rejected(tmp_path):
 
 def test_pdf_with_a_huge_page_count_is_too_large(tmp_path):
     n = 600  # above the reader's limit of 500 pages
-    pages = ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".encode() for _ in range(n)]
+    pages = [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" for _ in range(n)]
     kids = " ".join(f"{i} 0 R" for i in range(3, 3 + n)).encode()
     path = tmp_path / "enorme.pdf"
-    path.write_bytes(minimal_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n, *pages]))
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
+    path.write_bytes(minimal_pdf([catalog, b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n, *pages]))
     result = process_file(path, tmp_path)
     assert (result.status, result.reason) == ("rejected", "too_large")
 
 
 def test_pdf_tables_without_ruling_lines_do_not_crash(tmp_path):
-    text = b"BT /F1 11 Tf 60 780 Td (DSDEN de la Sarthe) Tj 0 -40 Td (Thematique concernee   RETEX   Irritants   Points forts) Tj ET"
+    text = (b"BT /F1 11 Tf 60 780 Td (DSDEN de la Sarthe) Tj 0 -40 Td "
+            b"(Thematique concernee   RETEX   Irritants   Points forts) Tj ET")
     path = tmp_path / "sans_traits.pdf"
     path.write_bytes(minimal_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

@@ -19,19 +19,19 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import CORPUS
+from support import minimal_pdf
 
 from assets.cli import materialize_all
 from assets.definitions import resources
 from assets.documents import CLASSIFICATION, EXTRACTION
 from assets.resources import Progress
-from conftest import CORPUS
 from pipeline.ingest.intake import MAX_ZIP_MEMBERS
 from pipeline.ingest.isolation import parse_in_processes
 from pipeline.ingest.process import OUT_OF_MEMORY_MESSAGE, process_file
-from pipeline.publish.folders import versions_folder
 from pipeline.ingest.readers.pdf_reader import MAX_STREAM_BYTES
 from pipeline.ingest.sources import partition_key, relative_path_of
-from support import minimal_pdf
+from pipeline.publish.folders import versions_folder
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@ version in service, rolling back restores the previous one."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -15,7 +15,7 @@ from pipeline.classify.versions import SHIPPED, ModelStore
 def test_the_shipped_model_serves_until_a_version_is_promoted(tmp_path):
     store = ModelStore(tmp_path / "models")
     assert store.active().name == SHIPPED and store.active().path == default_model_dir()
-    candidate = store.new_version(datetime(2026, 12, 7, 4, 0, tzinfo=timezone.utc))
+    candidate = store.new_version(datetime(2026, 12, 7, 4, 0, tzinfo=UTC))
     assert store.active().name == SHIPPED  # trained, not yet promoted
     store.promote(candidate)
     assert store.active() == candidate
@@ -24,8 +24,8 @@ def test_the_shipped_model_serves_until_a_version_is_promoted(tmp_path):
 
 def test_rolling_back_restores_the_previous_version(tmp_path):
     store = ModelStore(tmp_path / "models")
-    first = store.new_version(datetime(2026, 12, 7, 4, 0, tzinfo=timezone.utc))
-    second = store.new_version(datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc))
+    first = store.new_version(datetime(2026, 12, 7, 4, 0, tzinfo=UTC))
+    second = store.new_version(datetime(2026, 12, 7, 5, 0, tzinfo=UTC))
     store.promote(first)
     store.promote(second)
     assert store.roll_back() == first
@@ -35,8 +35,8 @@ def test_rolling_back_restores_the_previous_version(tmp_path):
 
 def test_a_promoted_version_whose_folder_was_deleted_is_skipped(tmp_path):
     store = ModelStore(tmp_path / "models")
-    first = store.new_version(datetime(2026, 12, 7, 4, 0, tzinfo=timezone.utc))
-    second = store.new_version(datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc))
+    first = store.new_version(datetime(2026, 12, 7, 4, 0, tzinfo=UTC))
+    second = store.new_version(datetime(2026, 12, 7, 5, 0, tzinfo=UTC))
     store.promote(first)
     store.promote(second)
     second.path.rmdir()

@@ -7,34 +7,33 @@ it is read once for the whole module (Tesseract takes seconds per page).
 
 from __future__ import annotations
 
+import functools
 import time
-from functools import lru_cache
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
+from conftest import CORPUS, FIXTURES
+from support import match_items, normalise
 
 from assets.documents import Origin, _file_metadata
-from conftest import CORPUS, FIXTURES
-from pipeline.ingest import cache
-from pipeline.ingest import process
-from pipeline.publish.export import format_value
-from pipeline.labels import YES_NO
-from pipeline.model import Layout
+from pipeline.ingest import cache, process
 from pipeline.ingest.process import process_file
 from pipeline.ingest.readers import ocr, tesseract
 from pipeline.ingest.readers.page_image import SETTINGS, analyse, skew_angle
-from pipeline.tables.schemas import COLUMNS
+from pipeline.labels import YES_NO
+from pipeline.model import Layout
+from pipeline.publish.export import format_value
 from pipeline.tables.rows import document_row
-from support import match_items, normalise
+from pipeline.tables.schemas import COLUMNS
 
 SCAN = FIXTURES / "generated" / "scan_sarthe-72_p3-4.pdf"
 SCAN_PAGES = (3, 4)
 DPI = 200
 
 
-@lru_cache(maxsize=None)
+@functools.cache
 def _processed(path):
     return process_file(path, path.parent)
 

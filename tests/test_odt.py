@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import zipfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, FIXTURES
-from pipeline.model import PageBreak, Paragraph, Table
+
 from pipeline.ingest.process import process_file
 from pipeline.ingest.readers.odt_reader import read_odt
+from pipeline.model import PageBreak, Paragraph, Table
 
 GENERATED = FIXTURES / "generated"
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -41,7 +41,7 @@ def write_odt(path: Path, body: str, automatic_styles: str = "", prolog: str = "
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _processed(path: Path):
     return process_file(path, path.parent)
 

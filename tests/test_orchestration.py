@@ -9,6 +9,7 @@ import time
 
 import dagster as dg
 import pandas as pd
+from conftest import CORPUS
 
 from assets import documents as document_assets
 from assets.automation import nightly_refresh, raw_folder_sensor
@@ -16,7 +17,6 @@ from assets.checks import ALL_CHECKS
 from assets.definitions import ALL_ASSETS, resources
 from assets.partitions import FILES, partition_key
 from assets.resources import RawFolder
-from conftest import CORPUS
 from pipeline.labels import ORIGIN_LABELS
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

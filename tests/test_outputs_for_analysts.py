@@ -22,16 +22,16 @@ import dagster as dg
 import duckdb
 import openpyxl
 import pytest
+from conftest import CORPUS
+from make_docx import restitution
 
 from assets.cli import materialize_all
 from assets.definitions import resources
-from conftest import CORPUS
-from make_docx import restitution
-from pipeline.publish.dictionary import TARGET as DICTIONARY
 from pipeline.labels import SHEET_NAMES, WORKBOOK_PROPERTIES, actor_labels, category_labels, code_lists, column_label
-from pipeline.tables.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS, TEXT_TYPE
-from pipeline.tables.column_labels import sheet_columns
+from pipeline.publish.dictionary import TARGET as DICTIONARY
 from pipeline.publish.workbook import CODES_SHEET, LISTS_SHEET, REVIEW_SHEET, SUMMARY_SHEET
+from pipeline.tables.column_labels import sheet_columns
+from pipeline.tables.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS, TEXT_TYPE
 
 FILES = ["01_restitution_etats_generaux_numerique_VF.docx", "Trame_restitution_EGN_02.odt", "sarthe-72.pdf",
          "restitution_EGN_05_protege.pdf"]

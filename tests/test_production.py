@@ -16,16 +16,22 @@ import dagster as dg
 import pandas as pd
 import psycopg2
 import pytest
-
 from conftest import CORPUS
 from services import (
-    celery_worker, dagster_home, new_database, postgres_env, postgres_server, redis_server, wait_all,
+    celery_worker,
+    dagster_home,
+    new_database,
+    postgres_env,
+    postgres_server,
+    redis_server,
+    wait_all,
 )
 
 pytestmark = [pytest.mark.production, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
-SAMPLES = ["sarthe-72.docx", "Trame de restitution EGN 83.pdf", "Trame de restitution EGN 45.docx", "restitution_EGN_05_protege.pdf"]
+SAMPLES = ["sarthe-72.docx", "Trame de restitution EGN 83.pdf", "Trame de restitution EGN 45.docx",
+           "restitution_EGN_05_protege.pdf"]
 
 
 @pytest.fixture(scope="module")

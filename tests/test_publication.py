@@ -20,12 +20,12 @@ from pathlib import Path
 import dagster as dg
 import openpyxl
 import pytest
+from conftest import CORPUS
 
 from assets.runs import PID_TAG, POOL, process_tags
-from conftest import CORPUS
 from pipeline.labels import SHEET_NAMES
-from pipeline.publish.locks import LockBusy
 from pipeline.publish.folders import MANIFEST, publish, verified_manifest, versions_folder
+from pipeline.publish.locks import LockBusy
 
 DEPLOY = Path(__file__).parent.parent / "deploy" / "dagster.local.yaml"
 SET_A = ["sarthe-72.docx", "Trame de restitution EGN 45.docx", "EGNum_Ille_et_vilaine_synthese_def.docx",

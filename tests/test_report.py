@@ -13,17 +13,24 @@ import shutil
 from pathlib import Path
 
 import pytest
-from markupsafe import escape
-
 from conftest import CORPUS
+from markupsafe import escape
+from test_synthesis import CHROMIUM, CHROMIUM_ARGS, build_tables
+
+from pipeline.ingest.normalize.themes import THEMES
+from pipeline.publish.report import (
+    DEPARTEMENT_ROLES,
+    RECURRING_SHOWN,
+    _data,
+    guessed_departement,
+    quality_view,
+    recurring_roles,
+    regions_view,
+    render_report,
+    report_view,
+)
 from pipeline.tables.aggregate import MATRIX_ROLES
 from pipeline.tables.recurring import recurring_statements
-from pipeline.publish.report import (
-    DEPARTEMENT_ROLES, RECURRING_SHOWN, _data, guessed_departement, quality_view, recurring_roles, regions_view,
-    render_report, report_view,
-)
-from pipeline.ingest.normalize.themes import THEMES
-from test_synthesis import CHROMIUM, CHROMIUM_ARGS, build_tables
 
 COPY = "sarthe-72 (1).docx"  # a byte-identical copy: rejected as `duplicate`, its message names the original
 PHONE = 390

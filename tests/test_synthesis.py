@@ -15,20 +15,27 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import CORPUS
 from make_docx import restitution
+
+from pipeline.ingest.process import process_file
+from pipeline.labels import SHEET_NAMES, column_label
+from pipeline.publish.report import render_report
+from pipeline.publish.workbook import (
+    CODES_SHEET,
+    LISTS_SHEET,
+    RECURRING_SHEET,
+    REVIEW_SHEET,
+    SUMMARY_SHEET,
+    workbook_bytes,
+    write_workbook,
+)
 from pipeline.tables import aggregate
 from pipeline.tables import rows as tables
-from pipeline.ingest.process import process_file
+from pipeline.tables.column_labels import sheet_columns
 from pipeline.tables.recurring import COLUMNS as RECURRING_COLUMNS
 from pipeline.tables.recurring import normalise, recurring_statements
-from pipeline.publish.report import render_report
 from pipeline.tables.schemas import COLUMNS
-from pipeline.labels import SHEET_NAMES, column_label
-from pipeline.tables.column_labels import sheet_columns
-from pipeline.publish.workbook import (CODES_SHEET, LISTS_SHEET, RECURRING_SHEET, REVIEW_SHEET, SUMMARY_SHEET, workbook_bytes,
-                               write_workbook)
 
 ACCES = "Un égal accès au numérique pour tous"
 ENSEIGNER = "Enseigner et apprendre avec le numérique"
@@ -156,8 +163,8 @@ def test_department_theme_matrix_counted_by_hand(small):
     matrix = small["department_theme_matrix"]
     assert list(matrix.columns) == COLUMNS["department_theme_matrix"]
     assert len(matrix) == 4 * 5
-    cells = {(r["departement_code"], r["theme"]): (r["n_irritant"], r["n_point_fort"], r["n_besoin"], r["n_levier"], r["n_action"])
-             for r in matrix.to_dict("records")}
+    roles = ["n_irritant", "n_point_fort", "n_besoin", "n_levier", "n_action"]
+    cells = {(r["departement_code"], r["theme"]): tuple(r[role] for role in roles) for r in matrix.to_dict("records")}
     assert cells[("72", "acces")] == (2, 1, 0, 0, 0)
     assert cells[("72", "enseigner_apprendre")] == (1, 1, 0, 0, 0)
     assert cells[("72", "gouvernance")] == (1, 0, 1, 1, 0)
@@ -219,7 +226,8 @@ def test_recurring_groups_on_the_small_corpus(small):
     assert list(recurring["n_departements"]) == sorted(recurring["n_departements"], reverse=True)
 
 
-def _fake(rows: list[tuple[str, str, str, str | None]], theme: str = "acces", role: str = "irritant") -> tuple[pd.DataFrame, pd.DataFrame]:
+def _fake(rows: list[tuple[str, str, str, str | None]], theme: str = "acces",
+          role: str = "irritant") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Items and documents for statements (département, item_id, text, category)."""
     deps = sorted({dep for dep, *_ in rows})
     documents = pd.DataFrame([{

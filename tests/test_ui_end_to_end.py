@@ -18,7 +18,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS
 from services import free_port, stop_process_group
 

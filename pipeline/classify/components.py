@@ -107,7 +107,7 @@ class CueMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         hits: dict[str, int] = {}
-        for match_id, start, end in [*self.phrases(doc), *self.abbreviations(doc)]:
+        for match_id, _start, _end in [*self.phrases(doc), *self.abbreviations(doc)]:
             code = doc.vocab.strings[match_id]
             hits[code] = hits.get(code, 0) + 1
         doc._.cue_hits = hits

@@ -39,8 +39,8 @@ from thinc.types import FloatsXd
 
 from pipeline.classify import components  # noqa: F401
 from pipeline.classify.classifier import MEMBER_PREFIX, TEXTCAT, Classifier, Evidence, StatementReader
-from pipeline.classify.paths import default_model_dir
 from pipeline.classify.labelled import BLIND_SET, Labelled, read_jsonl, training_files, truth_records
+from pipeline.classify.paths import default_model_dir
 from pipeline.classify.scoring import CUE_GAIN_MARGIN, CUE_MISS_GRID, Scoring, fit_calibration
 from pipeline.contract import CATEGORIES
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypedDict
 
-from pipeline.publish.atomic import write_atomic_bytes
 from pipeline.classify.paths import default_model_dir
+from pipeline.publish.atomic import write_atomic_bytes
 
 SHIPPED = "livré"  # the name of the shipped model, when no version is promoted
 PROMOTED_FILE = "promoted.json"
@@ -44,7 +44,7 @@ class ModelStore:
 
     def new_version(self, now: datetime | None = None) -> ModelVersion:
         """A fresh, empty version folder, named by its UTC creation time."""
-        stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.root / "versions" / stamp
         path.mkdir(parents=True)
         return ModelVersion(stamp, path)
@@ -65,7 +65,7 @@ class ModelStore:
         return ModelVersion(SHIPPED, default_model_dir())
 
     def promote(self, version: ModelVersion, now: datetime | None = None) -> None:
-        when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._write([*self.history(), {"version": version.name, "promoted_at": when}])
 
     def roll_back(self) -> ModelVersion:

@@ -26,13 +26,13 @@ import hashlib
 import json
 import os
 import pickle
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TypedDict
 
-from pipeline.publish.atomic import write_atomic_bytes
-from pipeline.model import DocumentResult
 from pipeline.ingest.readers import tesseract
+from pipeline.model import DocumentResult
+from pipeline.publish.atomic import write_atomic_bytes
 
 _PACKAGE = Path(__file__).parent.parent  # pipeline/
 # Where each stage starts; what they import and read is found from there.
@@ -43,7 +43,7 @@ _ENTRY_MODULES = {
 _INCLUDES = {"classification": "extraction"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_version(stage: str, package: Path = _PACKAGE) -> str:
     """A fingerprint of the files a stage's results depend on. Tables,
     aggregates, report and workbook ("publication") depend on any source

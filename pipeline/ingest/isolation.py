@@ -35,10 +35,9 @@ from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
 from pipeline.ingest.errors import SourceChanged
-from pipeline.model import DocumentResult
-from pipeline.ingest.process import (MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, TIMEOUT_MESSAGE, declared_format,
-                              process_file)
+from pipeline.ingest.process import MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, TIMEOUT_MESSAGE, declared_format, process_file
 from pipeline.ingest.sources import identity, source_name
+from pipeline.model import DocumentResult
 
 # What one extraction process may allocate beyond the program it is forked
 # with (RLIMIT_AS is set at its current size plus this). Every national

@@ -22,8 +22,6 @@ from typing import BinaryIO, NoReturn, TypeVar
 
 from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.intake import sniff
-from pipeline.labels import EXPECTED_SECTION_LABELS
-from pipeline.model import DocumentResult, Layout, Restitution
 from pipeline.ingest.normalize.departements import guess_from_file_name
 from pipeline.ingest.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.ingest.parse.intro import INTRO
@@ -32,6 +30,8 @@ from pipeline.ingest.readers.docx_reader import read_docx
 from pipeline.ingest.readers.odt_reader import read_odt
 from pipeline.ingest.readers.pdf_reader import ScannedPdf, read_pdf
 from pipeline.ingest.sources import read_source, refusal, refusal_identity, source_name
+from pipeline.labels import EXPECTED_SECTION_LABELS
+from pipeline.model import DocumentResult, Layout, Restitution
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,22 @@ import sys
 from pathlib import Path
 
 from pipeline.contract import LIST_SEPARATOR
-from pipeline.publish.export import COLUMN_LABELS_TABLE, LABEL_SUFFIX, LABEL_TABLE_PREFIX, LABELLED_VIEW_SUFFIX, read_csv_sql
 from pipeline.labels import COLUMN_TYPE_LABELS, code_lists
-from pipeline.tables.schemas import (BOOLEAN_TYPE, COLUMN_TYPES, COLUMNS, DATE_TYPE, DECIMAL_TYPE, INTEGER_TYPE, SCHEMAS,
-                              TEXT_TYPE, TIMESTAMP_TYPE, column_types, rules)
+from pipeline.publish.export import COLUMN_LABELS_TABLE, LABEL_SUFFIX, LABEL_TABLE_PREFIX, LABELLED_VIEW_SUFFIX, read_csv_sql
 from pipeline.tables.column_labels import coded_columns
+from pipeline.tables.schemas import (
+    BOOLEAN_TYPE,
+    COLUMN_TYPES,
+    COLUMNS,
+    DATE_TYPE,
+    DECIMAL_TYPE,
+    INTEGER_TYPE,
+    SCHEMAS,
+    TEXT_TYPE,
+    TIMESTAMP_TYPE,
+    column_types,
+    rules,
+)
 
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "dictionnaire-des-donnees.md"
 

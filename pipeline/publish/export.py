@@ -15,8 +15,8 @@ import pandas as pd
 
 from pipeline.contract import LIST_SEPARATOR
 from pipeline.labels import code_lists, column_label
-from pipeline.tables.schemas import COLUMNS, SCHEMAS, TEXT_TYPE, column_types
 from pipeline.tables.column_labels import coded_columns
+from pipeline.tables.schemas import COLUMNS, SCHEMAS, TEXT_TYPE, column_types
 
 # DuckDB's label tables (`libelles_categories`…) and columns (`theme_libelle`, views `items_libelles`).
 LABEL_TABLE_PREFIX = "libelles_"

@@ -35,7 +35,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.publish.locks import Holder, exclusive
@@ -88,12 +88,12 @@ def publish(outputs: Path, run_id: str, write: Callable[[Path], None], wait_seco
     versions.mkdir(parents=True, exist_ok=True)
     with exclusive(versions / LOCK_FILE, Holder.this_process(run_id), wait_seconds, on_wait):
         _tidy(versions, _current(outputs))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         folder = versions / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{run_id[:8]}"
         folder.mkdir()
         try:
             write(folder)
-            manifest = Manifest(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), _describe(folder))
+            manifest = Manifest(run_id, datetime.now(UTC).isoformat(timespec="seconds"), _describe(folder))
             (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             _sync(folder)
             _swap(outputs, folder)
@@ -188,7 +188,8 @@ def _tidy(versions: Path, current: str | None) -> None:
     if stray.is_dir() and not stray.is_symlink() and not (versions / LEGACY).exists():
         stray.rename(versions / LEGACY)  # a migration stopped between its exchange and its rename
     older = sorted(p.name for p in versions.iterdir()
-                   if current and p.name < current and p.is_dir() and not p.is_symlink() and (p / MANIFEST).is_file() and p.name != LEGACY)
+                   if current and p.name < current and p.is_dir() and not p.is_symlink()
+                   and (p / MANIFEST).is_file() and p.name != LEGACY)
     keep = {LOCK_FILE, LEGACY, current, *older[-1:]}
     for path in versions.iterdir():
         if path.name in keep:

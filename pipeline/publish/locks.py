@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 POLL_SECONDS = 0.5
@@ -33,7 +33,7 @@ class Holder:
 
     @classmethod
     def this_process(cls, run_id: str | None = None) -> Holder:
-        return cls(pid=os.getpid(), since=datetime.now(timezone.utc).isoformat(timespec="seconds"), run_id=run_id)
+        return cls(pid=os.getpid(), since=datetime.now(UTC).isoformat(timespec="seconds"), run_id=run_id)
 
     def describe(self) -> str:
         """In French, for the person waiting: « l'exécution 1a2b3c4d (processus 123), depuis 14:02:10 »."""

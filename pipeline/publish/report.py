@@ -19,30 +19,37 @@ page, for a PDF) under `raw_link_prefix`.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
-
 import base64
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipeline.tables.aggregate import MATRIX_ROLES, counted_ids
 from pipeline.contract import CLASSIFIED_ROLES, PARTICIPANT_CATEGORIES, TEMPORALITES, UNKNOWN_THEME_REASON
-from pipeline.labels import (
-    PARTICIPANT_LABELS, ROLE_PLURALS, SECTION_LABELS, TEMPORALITE_LABELS, THEME_LABELS, THEME_SHORT_LABELS,
-    actor_labels, category_labels, label, status_label,
-)
 from pipeline.ingest.normalize.departements import Departement, departements, guess_from_file_name
 from pipeline.ingest.normalize.themes import THEMES, UNKNOWN
+from pipeline.labels import (
+    PARTICIPANT_LABELS,
+    ROLE_PLURALS,
+    SECTION_LABELS,
+    TEMPORALITE_LABELS,
+    THEME_LABELS,
+    THEME_SHORT_LABELS,
+    actor_labels,
+    category_labels,
+    label,
+    status_label,
+)
+from pipeline.tables.aggregate import MATRIX_ROLES, counted_ids
 from pipeline.tables.schemas import COLUMNS
 from pipeline.text import fold
 

@@ -42,14 +42,22 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
-from pipeline.tables.aggregate import counted_ids
 from pipeline.contract import LIST_SEPARATOR
-from pipeline.tables.corrections import CHOICE_SEPARATOR, EXCLUDE
-from pipeline.labels import (ROLE_LABELS, SHEET_NAMES, THEME_LABELS, WORKBOOK_PROPERTIES, category_labels, code_lists,
-                             column_label, label)
 from pipeline.ingest.normalize.themes import THEMES
-from pipeline.tables.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS
+from pipeline.labels import (
+    ROLE_LABELS,
+    SHEET_NAMES,
+    THEME_LABELS,
+    WORKBOOK_PROPERTIES,
+    category_labels,
+    code_lists,
+    column_label,
+    label,
+)
+from pipeline.tables.aggregate import counted_ids
 from pipeline.tables.column_labels import SheetColumn, sheet_columns
+from pipeline.tables.corrections import CHOICE_SEPARATOR, EXCLUDE
+from pipeline.tables.schemas import COLUMN_TYPES, COLUMNS, SCHEMAS
 
 if TYPE_CHECKING:  # the sheets of a write-only workbook
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet

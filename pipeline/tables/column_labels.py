@@ -12,7 +12,7 @@ they import, not on the tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from pipeline.labels import CODE_HEADER, column_label
 from pipeline.tables.schemas import COLUMNS
@@ -49,7 +49,7 @@ class SheetColumn:
     labelled: bool = False  # the labels of the column's codes rather than its values
 
 
-@lru_cache(maxsize=None)
+@cache
 def sheet_columns(table: str) -> tuple[SheetColumn, ...]:
     """The French columns of a contract table, in the contract's order, each coded column followed by its labels."""
     coded = coded_columns(table)

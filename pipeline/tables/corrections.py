@@ -40,9 +40,9 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
-from pipeline.publish.atomic import write_atomic_bytes
 from pipeline.contract import CLASSIFIED_ROLES, CORRECTION_FIELDS, LIST_SEPARATOR
 from pipeline.labels import ROLE_LABELS, THEME_LABELS, category_labels, column_label
+from pipeline.publish.atomic import write_atomic_bytes
 from pipeline.text import fold
 
 SUFFIXES = (".csv", ".xlsx")

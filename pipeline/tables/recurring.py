@@ -62,9 +62,9 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from pipeline.tables.aggregate import counted
 from pipeline.contract import CLASSIFIED_ROLES
 from pipeline.ingest.normalize.themes import UNKNOWN
+from pipeline.tables.aggregate import counted
 from pipeline.tables.schemas import COLUMNS as CONTRACT_COLUMNS
 from pipeline.text import fold
 

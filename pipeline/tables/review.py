@@ -29,9 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.tables.aggregate import counted_ids
 from pipeline.contract import CORRECTION_FIELDS
 from pipeline.labels import category_labels
+from pipeline.tables.aggregate import counted_ids
 from pipeline.tables.schemas import COLUMNS
 
 LOW_SCORE = 0.6  # a score below this is called low in `why`

@@ -6,16 +6,15 @@ formats them as the contract says (empty cell, true/false, " | ").
 
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
 from pathlib import PurePosixPath
+from typing import Any
 
 import pandas as pd
 
 from pipeline.contract import DUPLICATE_REASON, UNKNOWN_THEME_REASON
-from pipeline.model import DocumentResult, Item
 from pipeline.ingest.normalize.themes import UNKNOWN
+from pipeline.model import DocumentResult, Item
 from pipeline.tables.schemas import COLUMNS
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pipeline.contract import LIST_SEPARATOR, Role, Section
-from pipeline.model import ActionRow, Cell, Item, Line, Table
 from pipeline.ingest.normalize.actors import actor_codes
 from pipeline.ingest.normalize.temporalite import temporalite_code
 from pipeline.ingest.normalize.themes import UNKNOWN, ThemeMatch, resolve_theme
 from pipeline.ingest.parse.columns import THEME, TableShape, is_header_row, table_shape
 from pipeline.ingest.parse.found import Found
+from pipeline.model import ActionRow, Cell, Item, Line, Table
 from pipeline.text import Statement, split_statements, starts_with_bullet, strip_bullet
 
 # A row whose theme cell is empty, with no theme above it to carry down.

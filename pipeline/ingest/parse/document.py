@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from pipeline.contract import Section
-from pipeline.model import Layout, PageBreak, Restitution, Table
 from pipeline.ingest.normalize.departements import Departement, resolve_name, resolve_title
 from pipeline.ingest.parse.data_tables import DataTables
 from pipeline.ingest.parse.fiches import Fiches
@@ -26,6 +25,7 @@ from pipeline.ingest.parse.found import Found
 from pipeline.ingest.parse.intro import complete_participants, take_intro
 from pipeline.ingest.parse.retex import Retex
 from pipeline.ingest.parse.units import Ahead, Para, Unit, group_units
+from pipeline.model import Layout, PageBreak, Restitution, Table
 from pipeline.text import fold
 
 REQUIRED_SECTIONS = (Section.DIAGNOSTIC, Section.PROJECTION, Section.PLAN_ACTION)

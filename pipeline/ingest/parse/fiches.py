@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from pipeline.contract import Role, Section
-from pipeline.model import Item, Line
 from pipeline.ingest.normalize.themes import ThemeMatch, resolve_theme
 from pipeline.ingest.parse.found import Found
 from pipeline.ingest.parse.units import Ahead, Para
+from pipeline.model import Item, Line
 from pipeline.text import fold, split_statements, strip_bullet
 
 # A part heading is a few words; a longer paragraph that opens with one

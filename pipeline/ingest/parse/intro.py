@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from pipeline.contract import PARTICIPANT_CATEGORIES
-from pipeline.model import Cell, Participant, SessionMeta, Table
 from pipeline.ingest.normalize.dates import parse_date_place
 from pipeline.ingest.parse.found import Found
+from pipeline.model import Cell, Participant, SessionMeta, Table
 from pipeline.text import fold, split_statements
 
 # The introduction's name among the parts found: not a contract section

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 
 from pipeline.contract import Role, Section
-from pipeline.model import Item
 from pipeline.ingest.normalize.themes import UNKNOWN, ThemeMatch, resolve_theme
 from pipeline.ingest.parse.found import Found
 from pipeline.ingest.parse.units import Ahead, Para, Unit
+from pipeline.model import Item
 
 _RETEX_RE = re.compile(r"^\s*RETEX\s*(?:n\s*[°ºo]\s*)?\d+\s*[-–—:.)]\s*(\S.*)$", re.I)
 _RETEX_THEME_RE = re.compile(r"^\s*th[ée]m(?:atique|e)s?(?: concern[ée]e)?\s*:\s*(.+)$", re.I)

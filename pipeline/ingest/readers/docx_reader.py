@@ -9,8 +9,9 @@ merged cells that `row.cells` would repeat, and nested tables.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import docx
 from docx.oxml.ns import qn

@@ -19,11 +19,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from pipeline.ingest.errors import RejectedFile
-from pipeline.model import Layout
 from pipeline.ingest.readers import tesseract
-from pipeline.ingest.readers.page_image import (BULLET, POINTS_PER_INCH, SETTINGS, Mark, PageAnalysis, ScanSettings,
-                                         analyse)
+from pipeline.ingest.readers.page_image import BULLET, POINTS_PER_INCH, SETTINGS, Mark, PageAnalysis, ScanSettings, analyse
 from pipeline.ingest.readers.pdf_reader import PlumberObject, _Page, layout_from_pages, page_from_words
+from pipeline.model import Layout
 
 MIN_DPI = 200.0
 MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower

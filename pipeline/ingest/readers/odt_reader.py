@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-from typing import Iterator
 
 from lxml import etree
 
@@ -98,7 +98,7 @@ class _Styles:
     break_after: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, *roots: etree._Element | None) -> "_Styles":
+    def of(cls, *roots: etree._Element | None) -> _Styles:
         styles = cls()
         for root in roots:
             if root is None:

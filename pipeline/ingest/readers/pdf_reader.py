@@ -26,14 +26,14 @@ from typing import Any, BinaryIO
 
 import pdfminer.pdftypes
 import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
-from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from pipeline.ingest.errors import RejectedFile
-from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 from pipeline.ingest.readers.pdf_settings import SETTINGS
+from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 from pipeline.text import starts_with_bullet
 
 MAX_PAGES = 500
