@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # One "planned" event per asset for a run's partition range (see assets/cli.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 
-.PHONY: setup run test dev train eval vectors bench profile clean
+.PHONY: setup run test lint dev train eval vectors bench profile clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: setup
 ## The whole test suite.
 test: setup
 	$(BIN)/pytest
+
+## Static checks: ruff (lint and import order) on the project, mypy strict on pipeline/ (settings in pyproject.toml).
+lint: setup
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 ## Retrain the statement classifier (fixed seed) into pipeline/classify/model/.
 ## DEV_TRUTH (default: ../shared/corpus/dev/truth when present) chooses the cue
