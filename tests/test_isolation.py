@@ -333,9 +333,9 @@ def test_an_edit_to_a_parser_module_or_the_contract_misses_the_cache(tmp_path):
 
     put("cache")
     assert cached("cache") == "True True"
-    edit("report.py")  # read by neither stage
+    edit("publish/report.py")  # read by neither stage
     assert cached("cache") == "True True"
-    edit("parse/columns.py")  # a parser fix: re-read, and so re-classified
+    edit("ingest/parse/columns.py")  # a parser fix: re-read, and so re-classified
     assert cached("cache") == "False False"
     put("cache")
     edit("contract.py")  # imported by the parser
