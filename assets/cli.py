@@ -35,11 +35,11 @@ import dagster as dg
 
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
-from assets.resources import default_cache_dir, resources
+from assets.resources import resources
 from assets.runs import fail_dead_runs, outputs_holders, process_tags
-from pipeline.tables.corrections import folder_version
-from pipeline.publish.locks import Holder, LockBusy, exclusive
 from pipeline.ingest.sources import identities
+from pipeline.publish.locks import Holder, LockBusy, exclusive
+from pipeline.tables.corrections import folder_version
 
 EXIT_FAILED, EXIT_BUSY, EXIT_INTERRUPTED = 1, 75, 130  # 75: EX_TEMPFAIL, try again later
 RUN_LOCK = "egn-run.lock"
@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     # a bad file never fails the run.
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     home = os.environ.get("DAGSTER_HOME")
-    log_path = Path(home or default_cache_dir()) / LOG_FILE
     chosen = resources(args.raw, args.outputs, echo=True, wait_seconds=args.attente, corrections_dir=args.corrections)
+    log_path = Path(home or chosen["result_store"].path) / LOG_FILE
     try:
         result = _run(chosen, home, args.attente, log_path)
     except (Exception, KeyboardInterrupt) as error:  # every failure ends as one sentence and an exit code

@@ -15,7 +15,8 @@ import dagster as dg
 import pytest
 
 from assets.cli import materialize_all
-from assets.definitions import defs, resources
+from assets.definitions import defs
+from assets.resources import resources
 from conftest import CORPUS
 from assets.documents import INTEGRATION_CHECK
 from pipeline.labels import ORIGIN_LABELS, STATUS_LABELS, status_label

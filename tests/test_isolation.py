@@ -21,9 +21,8 @@ import dagster as dg
 import pytest
 
 from assets.cli import materialize_all
-from assets.definitions import resources
-from assets.documents import CLASSIFICATION, EXTRACTION
-from assets.resources import Progress
+from assets.resources import Progress, resources
+from pipeline.batch import CLASSIFICATION, EXTRACTION
 from conftest import CORPUS
 from pipeline.ingest.intake import MAX_ZIP_MEMBERS
 from pipeline.ingest.isolation import parse_in_processes

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from assets.documents import Origin, _file_metadata
+from assets.documents import _file_metadata
+from pipeline.batch import Origin
 from conftest import CORPUS, FIXTURES
 from pipeline.ingest import cache
 from pipeline.ingest import process

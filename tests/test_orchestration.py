@@ -13,9 +13,9 @@ import pandas as pd
 from assets import documents as document_assets
 from assets.automation import nightly_refresh, raw_folder_sensor
 from assets.checks import ALL_CHECKS
-from assets.definitions import ALL_ASSETS, resources
+from assets.definitions import ALL_ASSETS
 from assets.partitions import FILES, partition_key
-from assets.resources import RawFolder
+from assets.resources import RawFolder, resources
 from conftest import CORPUS
 from pipeline.labels import ORIGIN_LABELS
 

@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 
 from assets.cli import materialize_all
-from assets.definitions import resources
+from assets.resources import resources
 from conftest import CORPUS
 from make_docx import restitution
 from pipeline.publish.dictionary import TARGET as DICTIONARY
