@@ -11,8 +11,8 @@ from assets.jobs import PIPELINE, everything_job, tables_job
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import DATA_VERSION_TAG
 from assets.resources import CorrectionsFolder, RawFolder
-from pipeline.tables.corrections import correction_files, folder_version
 from pipeline.ingest.sources import identity
+from pipeline.tables.corrections import correction_files, folder_version
 
 
 @dg.sensor(

@@ -9,9 +9,9 @@ import pandas as pd
 from assets import aggregates, tables
 from assets.corrections import corrections_refusees
 from assets.metadata import markdown_table
-from pipeline.tables.aggregate import counted
 from pipeline.contract import KNOWN_THEME_CODES
 from pipeline.labels import THEME_LABELS, label, status_label
+from pipeline.tables.aggregate import counted
 
 
 @dg.asset_check(asset=tables.items, additional_ins={"documents": dg.AssetIn("documents")},

@@ -35,11 +35,11 @@ import dagster as dg
 
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
-from assets.resources import default_cache_dir, resources
+from assets.resources import resources
 from assets.runs import fail_dead_runs, outputs_holders, process_tags
-from pipeline.tables.corrections import folder_version
-from pipeline.publish.locks import Holder, LockBusy, exclusive
 from pipeline.ingest.sources import identities
+from pipeline.publish.locks import Holder, LockBusy, exclusive
+from pipeline.tables.corrections import folder_version
 
 EXIT_FAILED, EXIT_BUSY, EXIT_INTERRUPTED = 1, 75, 130  # 75: EX_TEMPFAIL, try again later
 RUN_LOCK = "egn-run.lock"
@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     # a bad file never fails the run.
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     home = os.environ.get("DAGSTER_HOME")
-    log_path = Path(home or default_cache_dir()) / LOG_FILE
     chosen = resources(args.raw, args.outputs, echo=True, wait_seconds=args.attente, corrections_dir=args.corrections)
+    log_path = Path(home or chosen["result_store"].path) / LOG_FILE
     try:
         result = _run(chosen, home, args.attente, log_path)
     except (Exception, KeyboardInterrupt) as error:  # every failure ends as one sentence and an exit code
@@ -198,12 +198,16 @@ def explain(error: BaseException, wait_seconds: int) -> tuple[int, str]:
         return EXIT_BUSY, (f"Les sorties sont toujours occupées par {who} après {wait_seconds} s d'attente : "
                            f"relancez egn run plus tard (ou avec --attente plus long) ; {kept}")
     if "DagsterAssetCheckFailedError" in names:
-        return EXIT_FAILED, f"Un contrôle bloquant des tables a échoué, rien n'a été publié : voir le contrôle en échec dans le journal ; {kept}"
+        return EXIT_FAILED, (f"Un contrôle bloquant des tables a échoué, rien n'a été publié : "
+                             f"voir le contrôle en échec dans le journal ; {kept}")
     if errnos & _NO_SPACE:
-        return EXIT_FAILED, f"Plus de place sur le disque pour écrire les résultats : libérez de l'espace puis relancez egn run ; {kept}"
+        return EXIT_FAILED, (f"Plus de place sur le disque pour écrire les résultats : "
+                             f"libérez de l'espace puis relancez egn run ; {kept}")
     if errnos & _NOT_WRITABLE:
-        return EXIT_FAILED, f"Impossible d'écrire dans le dossier de sortie (droits ou chemin) : vérifiez-le puis relancez egn run ; {kept}"
-    return EXIT_FAILED, f"L'exécution a échoué : relancez egn run, et si l'échec se répète transmettez le journal à l'équipe ; {kept}"
+        return EXIT_FAILED, (f"Impossible d'écrire dans le dossier de sortie (droits ou chemin) : "
+                             f"vérifiez-le puis relancez egn run ; {kept}")
+    return EXIT_FAILED, (f"L'exécution a échoué : relancez egn run, et si l'échec se répète "
+                         f"transmettez le journal à l'équipe ; {kept}")
 
 
 def _causes(error: BaseException) -> tuple[set[str], set[int], Holder | None]:

@@ -16,15 +16,21 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import schema_check_spec, table_description, table_result
+from assets.policy import EAGER
 from assets.resources import CorrectionsFolder, ResultStore
-from pipeline.tables import rows as tables
-from pipeline.tables.corrections import FIELD_LABELS, REFUSED_STATUSES, ItemMemory, apply_corrections, folder_version, read_corrections
 from pipeline.model import DocumentResult
+from pipeline.tables import rows as tables
+from pipeline.tables.corrections import (
+    FIELD_LABELS,
+    REFUSED_STATUSES,
+    ItemMemory,
+    apply_corrections,
+    folder_version,
+    read_corrections,
+)
 from pipeline.tables.review import review_queue as rank_for_review
 
-OWNERS = ["team:donnees-egn"]
 GROUP = "corrections"
-EAGER = dg.AutomationCondition.eager()
 # The sensor that observes the corrections starts the runs they need; automation follows the corpus.
 EAGER_ON_CORPUS = EAGER.ignore(dg.AssetSelection.assets("corrections"))
 APPLIED, REFUSED, UNREADABLE = "corrections appliquées", "corrections refusées", "fichiers illisibles"
@@ -32,7 +38,7 @@ APPLIED, REFUSED, UNREADABLE = "corrections appliquées", "corrections refusées
 MEMORY_FILE = "corrections-items.json"
 
 corrections = dg.AssetSpec(
-    "corrections", group_name=GROUP, kinds={"csv", "excel"}, owners=OWNERS,
+    "corrections", group_name=GROUP, kinds={"csv", "excel"},
     description=(
         "Le dossier des corrections des analystes (CSV ou XLSX, par défaut corrections/ à côté du dossier "
         "source) : catégorie, catégories, thème ou rôle corrigés, ou énoncé exclu. Observé par le capteur "
@@ -44,11 +50,11 @@ corrections = dg.AssetSpec(
 @dg.multi_asset(
     outs={
         "corrected_items": dg.AssetOut(
-            group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER_ON_CORPUS,
+            group_name=GROUP, kinds={"pandas"}, automation_condition=EAGER_ON_CORPUS,
             description="Les énoncés après les corrections des analystes (énoncés exclus retirés), avant le "
                         "calcul de la file à vérifier."),
         "corrections_applied": dg.AssetOut(
-            group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER_ON_CORPUS,
+            group_name=GROUP, kinds={"pandas"}, automation_condition=EAGER_ON_CORPUS,
             description=table_description("corrections_applied")),
     },
     deps=[corrections],
@@ -75,7 +81,7 @@ def apply_analyst_corrections(context: dg.AssetExecutionContext, corpus: list[Do
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name=GROUP, kinds={"pandas"},
     ins={"corpus": dg.AssetIn("corpus"), "documents": dg.AssetIn("documents"),
          "corrected_items": dg.AssetIn("corrected_items"), "recurring": dg.AssetIn("recurring_statements")},
     check_specs=[schema_check_spec("review_queue")],

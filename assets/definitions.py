@@ -8,13 +8,22 @@ location loads in a couple of seconds.
 import dagster as dg
 
 from assets import aggregates, corrections, documents, export, model, synthesis, tables
-from assets.automation import automation_sensor, corrections_sensor, nightly_refresh, raw_folder_sensor
+from assets.automation import (
+    automation_sensor,
+    corrections_sensor,
+    nightly_refresh,
+    raw_folder_sensor,
+)
 from assets.checks import ALL_CHECKS
 from assets.jobs import everything_job, files_job, retraining_job, tables_job
-from assets.resources import resources
+from assets.policy import apply_policy
+from assets.resources import location_resources
 
-ALL_ASSETS = [*dg.load_assets_from_modules([documents, tables, corrections, aggregates, synthesis, export, model]),
-              corrections.corrections]
+# Owners and automation conditions: once, here (assets/policy.py).
+ALL_ASSETS = dg.map_asset_specs(apply_policy, [
+    *dg.load_assets_from_modules([documents, tables, corrections, aggregates, synthesis, export, model]),
+    corrections.corrections,
+])
 
 
 defs = dg.Definitions(
@@ -23,7 +32,7 @@ defs = dg.Definitions(
     jobs=[everything_job, files_job, tables_job, retraining_job],
     sensors=[raw_folder_sensor, corrections_sensor, automation_sensor],
     schedules=[nightly_refresh],
-    resources=resources(),
+    resources=location_resources(),
     # One process per run: the spaCy model loads once per run, not once per step.
     executor=dg.in_process_executor,
 )

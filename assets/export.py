@@ -11,8 +11,8 @@ from assets.resources import OutputsFolder, Progress
 from assets.runs import POOL, process_tags
 from assets.synthesis import REPORT_FILE, WORKBOOK_FILE
 from pipeline.publish.export import write_duckdb, write_tables
-from pipeline.publish.locks import Holder
 from pipeline.publish.folders import MANIFEST, publish
+from pipeline.publish.locks import Holder
 from pipeline.tables.schemas import COLUMNS
 
 DUCKDB_FILE = "egn.duckdb"
@@ -21,12 +21,10 @@ DUCKDB_FILE = "egn.duckdb"
 @dg.asset(
     group_name="agregats",
     kinds={"csv", "duckdb"},
-    automation_condition=dg.AutomationCondition.eager(),
     # One publication at a time, visible as such in the UI (dagster.yaml:
     # pool limit 1); the lock taken by `publish` guarantees it whatever the
     # instance, and the kernel frees it when a process dies.
     pool=POOL,
-    owners=["team:donnees-egn"],
     ins={name: dg.AssetIn(name) for name in COLUMNS} | {"report": dg.AssetIn("synthesis_report"),
                                                         "workbook": dg.AssetIn("synthesis_workbook")},
     description=(

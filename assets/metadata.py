@@ -15,8 +15,8 @@ import dagster as dg
 import pandas as pd
 import pandera.errors
 
-from pipeline.publish.export import format_value
 from pipeline.labels import COLUMN_TYPE_LABELS
+from pipeline.publish.export import format_value
 from pipeline.tables.schemas import COLUMNS, SCHEMAS, column_types, rules
 
 SCHEMA_CHECK = "schema_du_contrat"

@@ -18,7 +18,6 @@ from assets.resources import ClassifierResource
 from pipeline.classify.taxonomy import load_taxonomy
 from pipeline.classify.versions import ModelVersion
 
-OWNERS = ["team:donnees-egn"]
 GROUP = "modele"
 NO_REGRESSION = "sans_regression"
 SUMMARY = ("strict", "lenient", "macro_f1", "set_f1")
@@ -33,7 +32,7 @@ class RetrainingConfig(dg.Config):
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"spacy"}, owners=OWNERS,
+    group_name=GROUP, kinds={"spacy"},
     check_specs=[dg.AssetCheckSpec(
         NO_REGRESSION, asset="modele_candidat", blocking=True,
         description="Le nouveau modèle n'est pas moins exact que le modèle en service sur le jeu de test aveugle.",
@@ -77,7 +76,7 @@ def modele_candidat(context: dg.AssetExecutionContext, config: RetrainingConfig,
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"spacy"}, owners=OWNERS,
+    group_name=GROUP, kinds={"spacy"},
     description=(
         "Met en service le modèle candidat (s'il a passé le contrôle sans_regression) : les exécutions "
         "suivantes classent avec lui, à partir du cache, sans relire les fichiers. Pour revenir à la "

@@ -16,38 +16,60 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from pipeline.ingest.cache import ResultCache
 from pipeline.classify.versions import SHIPPED, ModelStore
-from pipeline.model import DocumentResult
+from pipeline.ingest.cache import ResultCache
 from pipeline.ingest.sources import list_sources, partition_key, source_name
+from pipeline.model import DocumentResult
+
+
+def _setting(variable: str, default: str) -> str:
+    """The field's value: `dg.EnvVar(variable)` when the variable is set, so
+    that Dagster reads it when a run starts and the UI shows its name, not a
+    value frozen when the code location loaded; else the default (an EnvVar
+    cannot carry one). An empty variable counts as unset, as Dagster's own
+    reading of it would."""
+    return dg.EnvVar(variable) if dg.EnvVar(variable).get_value() else default
+
+
+def _home_folder(name: str) -> str:
+    """A folder under DAGSTER_HOME, or a hidden one in the current folder without it."""
+    home = dg.EnvVar("DAGSTER_HOME").get_value()
+    return str(Path(home) / f"egn-{name}") if home else f".egn-{name}"
 
 
 def default_raw_dir() -> str:
-    return os.environ.get("EGN_RAW_DIR", "raw")
+    return _setting("EGN_RAW_DIR", "raw")
 
 
 def default_outputs_dir() -> str:
-    return os.environ.get("EGN_OUTPUTS_DIR", "outputs")
+    return _setting("EGN_OUTPUTS_DIR", "outputs")
 
 
 def default_models_dir() -> str:
     """Retrained model versions (the shipped model stays in the package)."""
-    home = os.environ.get("DAGSTER_HOME")
-    return os.environ.get("EGN_MODELS_DIR", str(Path(home) / "egn-models") if home else ".egn-models")
+    return _setting("EGN_MODELS_DIR", _home_folder("models"))
 
 
 def default_corrections_dir(raw_dir: str | None = None) -> str:
     """EGN_CORRECTIONS_DIR, or the `corrections/` folder beside the raw folder."""
-    return os.environ.get("EGN_CORRECTIONS_DIR") or str(Path(raw_dir or default_raw_dir()).parent / "corrections")
+    raw = raw_dir or dg.EnvVar("EGN_RAW_DIR").get_value() or "raw"
+    return _setting("EGN_CORRECTIONS_DIR", str(Path(raw).parent / "corrections"))
+
+
+def default_cache_dir() -> str:
+    return _setting("EGN_CACHE_DIR", _home_folder("cache"))
+
+
+CORES = os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """Extraction processes: EGN_WORKERS, by default one per core."""
+    return dg.EnvVar.int("EGN_WORKERS") if dg.EnvVar("EGN_WORKERS").get_value() else CORES
 
 
 # Beside the per-file results, in the cache folder.
 COMPILED_PATTERNS = "regex"
-
-
-def default_cache_dir() -> str:
-    home = os.environ.get("DAGSTER_HOME")
-    return os.environ.get("EGN_CACHE_DIR", str(Path(home) / "egn-cache") if home else ".egn-cache")
 
 
 class RawFolder(dg.ConfigurableResource):
@@ -142,10 +164,10 @@ class ClassifierResource(dg.ConfigurableResource):
     # Where retrained versions and the promotions go (pipeline/classify/versions.py);
     # the version in service is the last one promoted, else the shipped model.
     models_dir: str = ".egn-models"
-    # Where the large regular expressions of spaCy's French data are kept
-    # compiled (pipeline/classify/compiled_patterns.py): seconds off every
-    # load but the first. None: compiled at each load.
-    compiled_patterns_dir: str | None = None
+    # The cache folder, whose COMPILED_PATTERNS folder keeps the large regular
+    # expressions of spaCy's French data compiled (pipeline/classify/compiled_patterns.py):
+    # seconds off every load but the first. None: compiled at each load.
+    cache_dir: str | None = None
     _classifier: object = PrivateAttr(default=None)
     _loader: object = PrivateAttr(default=None)
 
@@ -182,23 +204,46 @@ class ClassifierResource(dg.ConfigurableResource):
     def _load(self) -> None:
         from pipeline.classify.compiled_patterns import compiled_once
 
-        with compiled_once(Path(self.compiled_patterns_dir)) if self.compiled_patterns_dir else nullcontext():
+        with compiled_once(Path(self.cache_dir) / COMPILED_PATTERNS) if self.cache_dir else nullcontext():
             from pipeline.classify.classifier import Classifier
 
             self._classifier = Classifier(model_dir=self.store.active().path,
                                           taxonomy_path=Path(self.taxonomy_path) if self.taxonomy_path else None)
 
 
-def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
-              echo: bool = False, wait_seconds: int = 600, corrections_dir: str | None = None) -> dict:
-    """The resources of every run; folders default to the EGN_* variables."""
+class Extraction(dg.ConfigurableResource):
+    """How many extraction processes read the new files of a run at once
+    (pipeline/ingest/isolation.py); by default one per core."""
+
+    workers: int = CORES
+
+    @property
+    def processes(self) -> int:
+        return max(1, self.workers)
+
+
+def location_resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
+                       echo: bool = False, wait_seconds: int = 600, corrections_dir: str | None = None) -> dict:
+    """The resources of every run, as the code location declares them:
+    folders given here, else the EGN_* variables (read when a run starts),
+    else their defaults."""
     cache_dir = cache_dir or default_cache_dir()
+    models_dir = default_models_dir()
     return {
         "raw_folder": RawFolder(path=raw_dir or default_raw_dir()),
         "corrections_folder": CorrectionsFolder(path=corrections_dir or default_corrections_dir(raw_dir)),
         "outputs_folder": OutputsFolder(path=outputs_dir or default_outputs_dir(), wait_seconds=wait_seconds),
-        "result_store": ResultStore(path=cache_dir, models_dir=default_models_dir()),
+        "result_store": ResultStore(path=cache_dir, models_dir=models_dir),
         "progress": Progress(echo=echo),
-        "classifier": ClassifierResource(models_dir=default_models_dir(),
-                                         compiled_patterns_dir=str(Path(cache_dir) / COMPILED_PATTERNS)),
+        "classifier": ClassifierResource(models_dir=models_dir, cache_dir=cache_dir),
+        "extraction": Extraction(workers=default_workers()),
     }
+
+
+def resources(raw_dir: str | None = None, outputs_dir: str | None = None, cache_dir: str | None = None,
+              echo: bool = False, wait_seconds: int = 600, corrections_dir: str | None = None) -> dict:
+    """The same resources with their variables read now: `egn run` and the
+    tests also use them outside a run (to list the files, look in the cache),
+    where Dagster has not resolved them."""
+    chosen = location_resources(raw_dir, outputs_dir, cache_dir, echo, wait_seconds, corrections_dir)
+    return {name: resource.process_config_and_initialize() for name, resource in chosen.items()}

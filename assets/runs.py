@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -62,10 +62,10 @@ def outputs_holders(instance: dg.DagsterInstance) -> list[Holder]:
     holders = []
     for run_id in sorted(storage.get_concurrency_info(POOL).active_run_ids):
         record = instance.get_run_record_by_id(run_id)
-        started = record.start_time if record and record.start_time else datetime.now(timezone.utc).timestamp()
+        started = record.start_time if record and record.start_time else datetime.now(UTC).timestamp()
         pid = record.dagster_run.tags.get(PID_TAG, "0") if record else "0"
         holders.append(Holder(pid=int(pid or 0), run_id=run_id,
-                              since=datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds")))
+                              since=datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")))
     return holders
 
 

@@ -10,19 +10,17 @@ import pandas as pd
 from assets.metadata import schema_check_spec, table_description, table_result
 from assets.resources import OutputsFolder, RawFolder
 from pipeline.labels import ROLE_PLURALS, THEME_SHORT_LABELS, label
-from pipeline.tables.recurring import recurring_statements as group_recurring
 from pipeline.publish.report import render_report
 from pipeline.publish.workbook import workbook_bytes
+from pipeline.tables.recurring import recurring_statements as group_recurring
 
-OWNERS = ["team:donnees-egn"]
-EAGER = dg.AutomationCondition.eager()
 TABLES = ["documents", "participants", "items", "actions", "quarantine", "theme_summary", "category_summary",
           "department_theme_matrix", "actors_summary", "participants_summary", "review_queue",
           "corrections_applied"]
 
 
 @dg.asset(
-    group_name="agregats", kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name="agregats", kinds={"pandas"},
     check_specs=[schema_check_spec("recurring_statements")],
     description=table_description("recurring_statements"),
 )
@@ -43,7 +41,7 @@ WORKBOOK_FILE = "synthese.xlsx"
 
 
 @dg.asset(
-    group_name="rapports", kinds={"html"}, owners=OWNERS, automation_condition=EAGER, ins=_ins(),
+    group_name="rapports", kinds={"html"}, ins=_ins(),
     description=(
         "Rapport national en français (outputs/report/index.html), autonome : chiffres clés, constats "
         "récurrents avec leurs sources, catégories par thème, carte département × thème, participants, "
@@ -63,7 +61,7 @@ def synthesis_report(outputs_folder: OutputsFolder, raw_folder: RawFolder, recur
 
 
 @dg.asset(
-    group_name="rapports", kinds={"excel"}, owners=OWNERS, automation_condition=EAGER, ins=_ins(),
+    group_name="rapports", kinds={"excel"}, ins=_ins(),
     description=(
         "Classeur Excel (outputs/synthese.xlsx) : une feuille de synthèse puis une feuille par table, "
         "en-têtes figés et filtres ; aucune cellule n'est interprétée comme une formule. Les mêmes "

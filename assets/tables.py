@@ -1,27 +1,25 @@
 """The contract's per-document tables, over the files currently in the raw folder."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
 
-from assets.documents import CLASSIFICATION, document
+from assets.documents import document
 from assets.metadata import schema_check_spec, table_description, table_result
 from assets.partitions import FILES
 from assets.publication import current_version
 from assets.resources import RawFolder, ResultStore
-from pipeline.tables import rows as tables
+from pipeline.batch import CLASSIFICATION
 from pipeline.model import DocumentResult
+from pipeline.tables import rows as tables
 from pipeline.tables.review import flag_for_review
 
-OWNERS = ["team:donnees-egn"]
 GROUP = "normalisation"
-EAGER = dg.AutomationCondition.eager()
 
 
 @dg.asset(
-    deps=[document], group_name=GROUP, kinds={"python"}, owners=OWNERS,
-    automation_condition=EAGER,
+    deps=[document], group_name=GROUP, kinds={"python"},
     description=(
         "L'ensemble des restitutions actuellement présentes dans le dossier source, lues et classées : "
         "le point de départ de toutes les tables du contrat. Un fichier supprimé du dossier en sort."
@@ -52,13 +50,13 @@ def corpus(context: dg.AssetExecutionContext, result_store: ResultStore, raw_fol
 
 @dg.asset(
     check_specs=[schema_check_spec("documents")],
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name=GROUP, kinds={"pandas"},
     description=table_description("documents"),
 )
 def documents(corpus: list[DocumentResult], result_store: ResultStore):
     # First-seen times live with the cache, by content: never read back from
     # published files, which anyone may move or delete.
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     cache = result_store.cache
     ingested = {result.identity: cache.first_seen(result.identity, now) for result in corpus}
     return table_result("documents", tables.documents_table(corpus, ingested))
@@ -66,7 +64,7 @@ def documents(corpus: list[DocumentResult], result_store: ResultStore):
 
 @dg.asset(
     check_specs=[schema_check_spec("items")],
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name=GROUP, kinds={"pandas"},
     description=table_description("items"),
 )
 def items(corrected_items: pd.DataFrame, review_queue: pd.DataFrame):
@@ -75,7 +73,7 @@ def items(corrected_items: pd.DataFrame, review_queue: pd.DataFrame):
 
 @dg.asset(
     check_specs=[schema_check_spec("participants")],
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name=GROUP, kinds={"pandas"},
     description=table_description("participants"),
 )
 def participants(corpus: list[DocumentResult]):
@@ -84,7 +82,7 @@ def participants(corpus: list[DocumentResult]):
 
 @dg.asset(
     check_specs=[schema_check_spec("actions")],
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name=GROUP, kinds={"pandas"},
     description=table_description("actions"),
 )
 def actions(corpus: list[DocumentResult]):
@@ -93,7 +91,7 @@ def actions(corpus: list[DocumentResult]):
 
 @dg.asset(
     check_specs=[schema_check_spec("quarantine")],
-    group_name=GROUP, kinds={"pandas"}, owners=OWNERS, automation_condition=EAGER,
+    group_name=GROUP, kinds={"pandas"},
     description=table_description("quarantine"),
 )
 def quarantine(corpus: list[DocumentResult], documents: pd.DataFrame):

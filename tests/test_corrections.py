@@ -27,8 +27,7 @@ from openpyxl.utils import get_column_letter
 from assets.automation import corrections_sensor
 from assets.cli import main as egn
 from assets.cli import materialize_all
-from assets.definitions import resources
-from assets.resources import CorrectionsFolder, OutputsFolder, default_corrections_dir
+from assets.resources import CorrectionsFolder, OutputsFolder, resources
 from pipeline.contract import CATEGORIES, KNOWN_THEME_CODES
 from pipeline.labels import SHEET_NAMES, category_labels, column_label
 from pipeline.publish.workbook import LISTS_SHEET, REVIEW_SHEET
@@ -288,9 +287,9 @@ def test_the_sensor_refreshes_the_tables_when_a_corrections_file_is_added_or_sav
 
 def test_corrections_folder_option_and_variable(case, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EGN_CORRECTIONS_DIR", str(tmp_path / "ailleurs"))
-    assert default_corrections_dir("raw") == str(tmp_path / "ailleurs")
+    assert resources("raw")["corrections_folder"].path == str(tmp_path / "ailleurs")
     monkeypatch.delenv("EGN_CORRECTIONS_DIR")
-    assert Path(default_corrections_dir("/data/egn/raw")) == Path("/data/egn/corrections")
+    assert Path(resources("/data/egn/raw")["corrections_folder"].path) == Path("/data/egn/corrections")
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("EGN_CACHE_DIR", str(case["chosen"]["result_store"].cache.root))
     out = tmp_path / "out"

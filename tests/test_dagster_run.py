@@ -16,8 +16,9 @@ import pytest
 from conftest import CORPUS
 
 from assets.cli import materialize_all
-from assets.definitions import defs, resources
+from assets.definitions import defs
 from assets.documents import INTEGRATION_CHECK
+from assets.resources import resources
 from pipeline.labels import ORIGIN_LABELS, STATUS_LABELS, status_label
 from pipeline.tables.schemas import COLUMNS
 

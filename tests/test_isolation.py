@@ -23,9 +23,8 @@ from conftest import CORPUS
 from support import minimal_pdf
 
 from assets.cli import materialize_all
-from assets.definitions import resources
-from assets.documents import CLASSIFICATION, EXTRACTION
-from assets.resources import Progress
+from assets.resources import Progress, resources
+from pipeline.batch import CLASSIFICATION, EXTRACTION
 from pipeline.ingest.intake import MAX_ZIP_MEMBERS
 from pipeline.ingest.isolation import parse_in_processes
 from pipeline.ingest.process import OUT_OF_MEMORY_MESSAGE, process_file

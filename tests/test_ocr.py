@@ -17,7 +17,8 @@ import pytest
 from conftest import CORPUS, FIXTURES
 from support import match_items, normalise
 
-from assets.documents import Origin, _file_metadata
+from assets.documents import _file_metadata
+from pipeline.batch import Origin
 from pipeline.ingest import cache, process
 from pipeline.ingest.process import process_file
 from pipeline.ingest.readers import ocr, tesseract

@@ -14,9 +14,9 @@ from conftest import CORPUS
 from assets import documents as document_assets
 from assets.automation import nightly_refresh, raw_folder_sensor
 from assets.checks import ALL_CHECKS
-from assets.definitions import ALL_ASSETS, resources
+from assets.definitions import ALL_ASSETS
 from assets.partitions import FILES, partition_key
-from assets.resources import RawFolder
+from assets.resources import RawFolder, resources
 from pipeline.labels import ORIGIN_LABELS
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

@@ -26,7 +26,7 @@ from conftest import CORPUS
 from make_docx import restitution
 
 from assets.cli import materialize_all
-from assets.definitions import resources
+from assets.resources import resources
 from pipeline.labels import SHEET_NAMES, WORKBOOK_PROPERTIES, actor_labels, category_labels, code_lists, column_label
 from pipeline.publish.dictionary import TARGET as DICTIONARY
 from pipeline.publish.workbook import CODES_SHEET, LISTS_SHEET, REVIEW_SHEET, SUMMARY_SHEET
