@@ -8,6 +8,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
+from pathlib import Path
 
 from pipeline.model import DocumentResult
 
@@ -65,3 +66,23 @@ def minimal_pdf(objects: list[bytes]) -> bytes:
     body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     body += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
     return body + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+def open_report(browser, index: Path, width: int, problems: list[str], requests: list[str]):
+    """The report at a viewport width; console errors (a CSP refusal is one)
+    and every request are recorded, and only file:// ones are let through."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.on("console", lambda message: problems.append(f"{message.type}: {message.text}")
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+
+    def record(route):
+        requests.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", record)
+    page.goto(index.as_uri(), wait_until="load")
+    return page

@@ -10,11 +10,11 @@ import hashlib
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from conftest import CORPUS
 from markupsafe import escape
+from support import open_report
 from test_synthesis import CHROMIUM, CHROMIUM_ARGS, build_tables
 
 from pipeline.ingest.normalize.themes import THEMES
@@ -170,31 +170,11 @@ def browser():
             browser.close()
 
 
-def _open(browser, index: Path, width: int, problems: list[str], requests: list[str]):
-    """The report at a viewport width; console errors (a CSP refusal is one)
-    and every request are recorded, and only file:// ones are let through."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.on("console", lambda message: problems.append(f"{message.type}: {message.text}")
-            if message.type in ("error", "warning") else None)
-    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-
-    def record(route):
-        requests.append(route.request.url)
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            route.abort()
-
-    page.route("**/*", record)
-    page.goto(index.as_uri(), wait_until="load")
-    return page
-
-
 @pytest.mark.parametrize("width", [1280, PHONE])
 def test_the_report_fits_the_screen_at_desk_and_phone_width(corpus, browser, width, tmp_path):
     _, _, _, index = corpus
     problems, requests = [], []
-    page = _open(browser, index, width, problems, requests)
+    page = open_report(browser, index, width, problems, requests)
     try:
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert page.locator("svg.chart").count() >= 10
@@ -214,7 +194,7 @@ def test_the_report_fits_the_screen_at_desk_and_phone_width(corpus, browser, wid
 def test_the_search_box_filters_statements_as_one_types(corpus, browser):
     _, _, _, index = corpus
     problems, requests = [], []
-    page = _open(browser, index, PHONE, problems, requests)
+    page = open_report(browser, index, PHONE, problems, requests)
     try:
         tablets = page.locator("[data-filtre]", has_text="Équipement des classes de CM en tablettes")
         old_computers = page.locator("li.rec", has_text="Un parc informatique vieillissant")
@@ -246,7 +226,7 @@ def test_the_search_box_filters_statements_as_one_types(corpus, browser):
 def test_academies_lead_to_each_departement(corpus, browser):
     _, _, _, index = corpus
     problems, requests = [], []
-    page = _open(browser, index, 1280, problems, requests)
+    page = open_report(browser, index, 1280, problems, requests)
     try:
         table = page.locator("table.academies")
         assert table.locator("tr.region th", has_text="Pays de la Loire").is_visible()

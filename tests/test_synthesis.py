@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from conftest import CORPUS
 from make_docx import restitution
+from support import open_report
 
 from pipeline.ingest.process import process_file
 from pipeline.labels import SHEET_NAMES, column_label
@@ -443,20 +444,7 @@ def test_report_is_self_contained_in_a_real_browser(report_case, tmp_path):
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda message: problems.append(f"{message.type}: {message.text}")
-                    if message.type in ("error", "warning") else None)
-            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-
-            def record(route):
-                requests.append(route.request.url)
-                if route.request.url.startswith("file://"):
-                    route.continue_()
-                else:
-                    route.abort()
-
-            page.route("**/*", record)
-            page.goto(index.as_uri(), wait_until="load")
+            page = open_report(browser, index, 1280, problems, requests)
             page.wait_for_timeout(300)
             assert page.title().startswith("Synthèse nationale des restitutions")
             assert page.locator("h2").count() >= 10
