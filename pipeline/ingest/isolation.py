@@ -128,7 +128,15 @@ def _start(context: ForkServerContext, root: Path, memory_growth: int) -> _Worke
 
 
 def _assign(worker: _Worker, path: Path) -> None:
-    worker.connection.send(path)
+    """Hand `path` to `worker`. A worker that died before it could take it
+    (killed between its start and this call: the pipe is broken) holds the
+    file all the same: the loop then collects its death as for a worker
+    that died reading it, a bounded outcome for that file, never a failed
+    run."""
+    try:
+        worker.connection.send(path)
+    except OSError:  # BrokenPipeError, ConnectionResetError: the worker is gone
+        pass
     worker.path, worker.deadline = path, time.monotonic() + MAX_SECONDS_PER_FILE + _DEADLINE_GRACE_SECONDS
 
 
