@@ -22,7 +22,13 @@ from typing import BinaryIO, NoReturn, TypeVar
 
 from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.intake import sniff
-from pipeline.ingest.normalize.departements import guess_from_file_name
+from pipeline.ingest.normalize.departements import (
+    COVER_PAGE_BASIS,
+    FILE_NAME_BASIS,
+    Guess,
+    departements,
+    guess_from_file_name,
+)
 from pipeline.ingest.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.ingest.parse.intro import INTRO
 from pipeline.ingest.readers import ocr
@@ -123,13 +129,11 @@ def guessed_departement(source_file: str, restitution: Restitution | None) -> st
     come from (its cover page, else its name), so that analysts know whom
     to call; empty when neither says. documents.csv keeps its département
     columns empty: a guess is not a reading."""
-    meta = restitution.meta if restitution is not None else None
-    if meta is not None and meta.departement_code:
-        return f" Département supposé d'après la page de garde : {meta.departement} ({meta.departement_code})."
+    code = restitution.meta.departement_code if restitution is not None else None
+    if code:  # the walker sets it from the reference table
+        return Guess(departements()[code], COVER_PAGE_BASIS).sentence()
     found = guess_from_file_name(source_file)
-    if found is None:
-        return ""
-    return f" Département supposé d'après le nom du fichier : {found.nom} ({found.code})."
+    return Guess(found, FILE_NAME_BASIS).sentence() if found else ""
 
 
 _E = TypeVar("_E", bound=BaseException)

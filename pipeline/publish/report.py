@@ -35,7 +35,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipeline.contract import CLASSIFIED_ROLES, PARTICIPANT_CATEGORIES, TEMPORALITES, UNKNOWN_THEME_REASON
-from pipeline.ingest.normalize.departements import Departement, departements, guess_from_file_name
+from pipeline.ingest.normalize.departements import (
+    FILE_NAME_BASIS,
+    Departement,
+    Guess,
+    departements,
+    guess_from_file_name,
+    read_guess,
+)
 from pipeline.ingest.normalize.themes import THEMES, UNKNOWN
 from pipeline.labels import (
     PARTICIPANT_LABELS,
@@ -74,10 +81,6 @@ TIME_COLOURS = {"court": "#0072B2", "moyen": "#E69F00", "long": "#009E73", "": "
 TIME_TEXT = {"court": "#ffffff", "moyen": "#1a1a1a", "long": "#ffffff", "": "#ffffff"}
 HEAT_LOW, HEAT_HIGH = (240, 244, 252), (8, 48, 107)
 
-# The sentence process.py appends to a rejected file's message, e.g.
-# « Département supposé d'après le nom du fichier : Hautes-Alpes (05). »
-_GUESS_RE = re.compile(r"Département supposé (?P<basis>d'après [^:]+?) : .+ \((?P<code>\w{2,3})\)\.$")
-FILE_NAME_BASIS = "d'après le nom du fichier"
 
 
 # --------------------------------------------------------------------------
@@ -571,18 +574,6 @@ def theme_view(data: _Data, index: int, theme: str) -> ThemeView:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Guess:
-    """Where a rejected file seems to come from, and on what basis."""
-
-    departement: Departement
-    basis: str  # « d'après le nom du fichier »
-
-    @property
-    def label(self) -> str:
-        return supposed(self.departement)
-
-
 def supposed(departement: Departement) -> str:
     """How a guessed département reads: « Hautes-Alpes (05) — supposé »."""
     return f"{departement.nom} ({departement.code}) — supposé"
@@ -595,9 +586,9 @@ def guessed_departement(document: Row) -> Guess | None:
     copy's message names its original instead)."""
     if document["status"] != "rejected" or not _missing(document.get("departement_code")):
         return None
-    match = _GUESS_RE.search(str(document.get("message") or ""))
-    if match and match["code"] in departements():
-        return Guess(departements()[match["code"]], match["basis"])
+    written = read_guess(str(document.get("message") or ""))
+    if written is not None:
+        return written
     found = guess_from_file_name(document["source_file"])
     return Guess(found, FILE_NAME_BASIS) if found else None
 
@@ -909,7 +900,7 @@ class QualityView:
 def document_row(data: _Data, document: Row) -> DocumentRow:
     guess = guessed_departement(document)
     if guess is not None:
-        where, basis = guess.label, f"Département supposé {guess.basis}"
+        where, basis = supposed(guess.departement), f"Département supposé {guess.basis}"
     else:
         code = document.get("departement_code")
         where, basis = ("—" if _missing(code) else data.dep_label(str(code))), ""

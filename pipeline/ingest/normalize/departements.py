@@ -104,3 +104,32 @@ def guess_from_file_name(source_file: str) -> Departement | None:
     if len(codes) == 1 and by_name is None:
         return departements()[codes.pop()]
     return None
+
+
+COVER_PAGE_BASIS = "d'après la page de garde"
+FILE_NAME_BASIS = "d'après le nom du fichier"
+
+
+@dataclass(frozen=True)
+class Guess:
+    """Where a rejected file seems to come from, and on what basis (its cover
+    page or its name): written at the end of its French message, read back
+    by the report. Both directions are here, so the sentence has one form."""
+
+    departement: Departement
+    basis: str  # COVER_PAGE_BASIS or FILE_NAME_BASIS
+
+    def sentence(self) -> str:
+        """« Département supposé d'après le nom du fichier : Hautes-Alpes (05). »"""
+        return f" Département supposé {self.basis} : {self.departement.nom} ({self.departement.code})."
+
+
+_GUESS_RE = re.compile(r"Département supposé (?P<basis>d'après [^:]+?) : .+ \((?P<code>\w{2,3})\)\.$")
+
+
+def read_guess(message: str) -> Guess | None:
+    """The guess a message ends with (`Guess.sentence`), or None."""
+    match = _GUESS_RE.search(message)
+    if match is None or match["code"] not in departements():
+        return None
+    return Guess(departements()[match["code"]], match["basis"])
