@@ -125,3 +125,20 @@ def test_unresolvable_theme_is_unknown_and_quarantined(tmp_path):
     rows = quarantine_rows(result, "2020-11-30T00:00:00Z")
     assert [r["reason"] for r in rows] == ["unknown_theme", "unknown_theme"]
     assert all("« Divers »" in r["message"] for r in rows)
+
+
+def test_retex_whose_title_follows_its_theme_line_is_read(tmp_path):
+    # "RETEX 1 –", "Thématique : …" and the title as lines of one paragraph
+    # (soft line breaks): the title is the item, the file is not lost.
+    path = restitution(tmp_path / "r.docx")
+    import docx
+    document = docx.Document(path)
+    retex = document.paragraphs[1].insert_paragraph_before("RETEX 1 –")
+    retex.add_run().add_break()
+    retex.add_run("Thématique : Un égal accès au numérique pour tous")
+    retex.add_run().add_break()
+    retex.add_run("Prêt de clés 4G aux familles sans connexion")
+    document.save(path)
+    result, retex_items = _items(path, "retex", "retex")
+    assert result.status == "ok", result.message
+    assert [(i.text, i.theme) for i in retex_items] == [("Prêt de clés 4G aux familles sans connexion", "acces")]

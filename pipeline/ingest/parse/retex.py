@@ -41,18 +41,18 @@ class Retex:
 def _item(para: Para, title: re.Match[str], following: list[Unit], number: int) -> Item:
     """The RETEX's item: its title, of the theme on a "Thématique :" line
     of the title paragraph or of a paragraph just after it."""
-    title_lines = []
+    title_lines: list[str] = []
+    after_theme: list[str] = []
     theme_raw = ""
     for line in para.lines:  # a wrapped PDF title may have swallowed its theme line
-        theme = _RETEX_THEME_RE.match(line.text)
+        theme = None if theme_raw else _RETEX_THEME_RE.match(line.text)
         if theme:
             theme_raw = theme.group(1)
-            break
-        title_lines.append(line.text)
-    # Latent bug, kept as it is (issue 17: no behaviour change): when the lines
-    # before the theme line are not a whole title ("RETEX 1 –" alone), this
-    # match is None and `.group` raises AttributeError.
-    text = _RETEX_RE.match(" ".join(title_lines)).group(1).strip() if title_lines else title.group(1)  # type: ignore[union-attr]
+        elif theme_raw:
+            after_theme.append(line.text)
+        else:
+            title_lines.append(line.text)
+    text = _title(title_lines, after_theme) or title.group(1)
     theme_raw = theme_raw or _theme_after(following)
     resolved = resolve_theme(theme_raw) if theme_raw else ThemeMatch(UNKNOWN, 1.0, "non précisé")
     return Item(
@@ -61,6 +61,14 @@ def _item(para: Para, title: re.Match[str], following: list[Unit], number: int) 
         table_index=None, row_index=number, column=0, position=0,
         page=para.lines[0].page,
     )
+
+
+def _title(before_theme: list[str], after_theme: list[str]) -> str:
+    """The title's words: those after "RETEX n –" on the lines before the
+    theme line, else the lines after it (a bare "RETEX 1 –" line, the
+    "Thématique : …" line, then the title, in one paragraph)."""
+    own = _RETEX_RE.match(" ".join(before_theme))
+    return own.group(1).strip() if own else " ".join(after_theme).strip()
 
 
 def _theme_after(following: list[Unit]) -> str:
