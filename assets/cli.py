@@ -44,6 +44,10 @@ from pipeline.tables.corrections import folder_version
 EXIT_FAILED, EXIT_BUSY, EXIT_INTERRUPTED = 1, 75, 130  # 75: EX_TEMPFAIL, try again later
 RUN_LOCK = "egn-run.lock"
 LOG_FILE = "egn-run.log"
+# A failing nightly run appends its story each night: past this size the
+# log is moved to egn-run.log.1 (replacing the previous one), so the two
+# files stay bounded.
+LOG_MAX_BYTES = 1 << 20
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR}
 _EXPLAINED = _NO_SPACE | _NOT_WRITABLE
@@ -238,6 +242,8 @@ def _log_details(path: Path, error: BaseException) -> None:
     """The whole story in the log file, for whoever investigates."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
+            path.replace(path.with_name(path.name + ".1"))
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} egn run (pid {os.getpid()})\n")
             handle.write("".join(traceback.format_exception(error)))

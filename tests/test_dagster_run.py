@@ -313,6 +313,29 @@ def test_cli_fails_only_when_the_run_fails(tmp_path):
     assert completed.returncode == 1
 
 
+def test_the_failure_log_stays_bounded_over_failing_nights(tmp_path):
+    from assets.cli import LOG_MAX_BYTES
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+
+    def fail() -> Path:
+        completed = subprocess.run(
+            [sys.executable, "-m", "assets.cli", "run", "--raw", str(tmp_path), "--outputs", str(blocker / "out")],
+            capture_output=True, text=True, timeout=600, env={"EGN_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""},
+        )
+        assert completed.returncode == 1
+        return Path(completed.stderr.rsplit("Détails : ", 1)[1].strip())
+
+    log = fail()
+    story = log.read_text(encoding="utf-8")
+    assert "Traceback" in story
+    log.write_text(story + "x" * LOG_MAX_BYTES, encoding="utf-8")  # many failing nights later
+    assert fail() == log
+    assert log.with_name(log.name + ".1").stat().st_size > LOG_MAX_BYTES  # the old story, kept once
+    assert "Traceback" in log.read_text(encoding="utf-8") and log.stat().st_size < LOG_MAX_BYTES
+
+
 def test_rerun_with_a_persistent_instance_skips_what_is_already_published(tmp_path):
     raw, outputs = tmp_path / "raw", tmp_path / "outputs"
     raw.mkdir()
