@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # One "planned" event per asset for a run's partition range (see assets/cli.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 
-.PHONY: setup run test lint dev train eval vectors bench profile clean
+.PHONY: setup run test lint dev train compare eval vectors bench profile clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ DEV_TRUTH ?= $(wildcard ../shared/corpus/dev/truth)
 SEED_TRUTH ?= $(wildcard ../shared/corpus/seed/truth)
 train: setup
 	$(BIN)/python -m pipeline.classify.train $(if $(DEV_TRUTH),--validation $(DEV_TRUTH))
+
+## Compare a training choice with the shipped one on the dev corpus, models
+## trained without it, several seeds (CANDIDATE_CONFIG=…, WITH="files…",
+## WITHOUT="training files…").
+compare: setup
+	$(BIN)/python -m pipeline.classify.compare --validation $(or $(DEV_TRUTH),$(error DEV_TRUTH: no validation corpus)) \
+	  $(if $(CANDIDATE_CONFIG),--config $(CANDIDATE_CONFIG)) $(if $(WITH),--with $(WITH)) $(if $(WITHOUT),--without $(WITHOUT))
 
 ## Classifier figures: the frozen blind set first, the seed, the held-out dev corpus, throughput.
 eval: setup

@@ -230,3 +230,46 @@ def test_misclassified_statements_score_lower(classifier):
     right = [p.score for p, r in zip(predictions, records) if p.category == r["categories"][0]]
     wrong = [p.score for p, r in zip(predictions, records) if p.category != r["categories"][0]]
     assert wrong and sum(wrong) / len(wrong) < sum(right) / len(right) - SCORE_GAP
+
+
+def _truth_folder(folder: Path, statements: list[tuple[str, str]]) -> Path:
+    folder.mkdir()
+    items = [{"section": "diagnostic", "theme": "acces", "role": "irritant", "text": text, "categories": [code]}
+             for text, code in statements]
+    (folder / "a.docx.truth.json").write_text(json.dumps({"source_file": "a.docx", "items": items}), encoding="utf-8")
+    return folder
+
+
+def test_a_comparison_on_a_validation_corpus_is_reproducible_and_reports_every_seed(tmp_path):
+    # `make compare` decides training choices on a validation corpus: the
+    # same choice must give the same figures, or a difference means nothing.
+    from spacy.util import load_config
+
+    from pipeline.classify.compare import Variant, compare
+    from pipeline.classify.labelled import DATA, truth_records
+    from pipeline.classify.train import CONFIG
+
+    config = load_config(CONFIG)
+    config["training"]["max_epochs"] = 2
+    small = tmp_path / "small.cfg"
+    config.to_disk(small)
+    validation = truth_records(_truth_folder(tmp_path / "truth", [
+        ("Manque d'ordinateurs portables pour les élèves", "equipement"),
+        ("Débit internet trop faible dans les écoles rurales", "connectivite"),
+        ("Former les enseignants aux outils numériques", "formation"),
+        ("Réduire la consommation d'énergie des serveurs", "environnement"),
+    ]))
+    variant = Variant("petit", small, (DATA / "train_broad_d.jsonl",))
+    first, second = compare([variant, variant], validation, seeds=3)
+    assert first.members == second.members and first.committees == second.committees
+    assert len(first.members) == 3 and len(first.committees) == 3
+    assert all(0 <= accuracy <= 1 for accuracy in first.members + first.committees)
+
+
+def test_a_comparison_refuses_to_leave_out_a_file_that_is_not_trained_on(tmp_path, capsys):
+    from pipeline.classify.compare import main
+    from pipeline.classify.labelled import BLIND_SET
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--validation", str(tmp_path), "--without", str(BLIND_SET)])
+    assert stop.value.code == 2 and "pas un fichier d'entraînement" in capsys.readouterr().err
