@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+import numpy
 import spacy
+from numpy.typing import NDArray
 from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
 from spacy.tokens import Doc
 
@@ -40,6 +42,13 @@ BATCH_SIZE = 256
 
 TEXTCAT = "textcat_multilabel"
 MEMBER_PREFIX = "member_"
+
+
+def member_probabilities(member: MultiLabel_TextCategorizer, docs: list[Doc]) -> NDArray[numpy.float32]:
+    """One committee member's probabilities for `docs`: a row per doc, a
+    column per label in `member.labels` order."""
+    scores = member.model.ops.to_numpy(member.predict(docs))  # type: ignore[no-untyped-call]  # thinc: untyped
+    return numpy.asarray(scores, dtype=numpy.float32)
 
 
 def member_dirs(model_dir: Path) -> list[Path]:
@@ -127,11 +136,8 @@ class Classifier:
 
     def _batch(self, texts: list[str]) -> list[Evidence]:
         docs = list(self.reader.read(texts))
-        votes = [
-            member.model.ops.to_numpy(member.predict(docs))  # type: ignore[no-untyped-call]  # thinc: untyped
-            for member in self.members
-        ]
-        mean = sum(votes) / len(votes)
+        votes = [member_probabilities(member, docs) for member in self.members]
+        mean = sum(votes[1:], votes[0]) / len(votes)
         labels = self.members[0].labels
         return [
             Evidence({label: float(row[i]) for i, label in enumerate(labels)}, dict(doc._.cue_hits or {}))

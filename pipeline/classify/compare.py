@@ -7,7 +7,8 @@ with models trained without it; never on the blind set or the seed, which
 only measure. One member's strict accuracy moves by about ±1.5 points
 from one seed to the next, so each side is trained with several seeds and
 reported both as single members and as two-member committees (what
-ships: their probabilities averaged).
+ships: their probabilities averaged). Accuracy is the model's alone:
+the cue weight and the calibration are chosen afterwards, by `make train`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy
 from numpy.typing import NDArray
 from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
 
-from pipeline.classify.classifier import TEXTCAT, StatementReader
+from pipeline.classify.classifier import TEXTCAT, StatementReader, member_probabilities
 from pipeline.classify.labelled import Labelled, read_jsonl, training_files, truth_records
 from pipeline.classify.train import CONFIG, prepare, train
 from pipeline.contract import CATEGORIES
@@ -64,8 +65,7 @@ def probabilities(variant: Variant, validation: list[Labelled], seeds: int,
     tables = []
     for member in range(seeds):
         textcat = cast(MultiLabel_TextCategorizer, train(labelled, variant.config, member).get_pipe(TEXTCAT))
-        scores = textcat.model.ops.to_numpy(textcat.predict(docs))  # type: ignore[no-untyped-call]  # thinc: untyped
-        tables.append(numpy.asarray(scores[:, [textcat.labels.index(code) for code in CATEGORIES]], dtype=numpy.float32))
+        tables.append(member_probabilities(textcat, docs)[:, [textcat.labels.index(code) for code in CATEGORIES]])
     return tables
 
 
@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS)
     args = parser.parse_args(argv)
     shipped = tuple(training_files())
-    unknown = [path for path in args.without if path.resolve() not in {p.resolve() for p in shipped}]
+    trained_on = {path.resolve() for path in shipped}
+    unknown = [path for path in args.without if path.resolve() not in trained_on]
     if unknown:
         parser.error(f"pas un fichier d'entraînement : {', '.join(map(str, unknown))}")
     left_out = {path.resolve() for path in args.without}

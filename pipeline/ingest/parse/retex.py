@@ -41,19 +41,13 @@ class Retex:
 def _item(para: Para, title: re.Match[str], following: list[Unit], number: int) -> Item:
     """The RETEX's item: its title, of the theme on a "Thématique :" line
     of the title paragraph or of a paragraph just after it."""
-    title_lines: list[str] = []
-    after_theme: list[str] = []
-    theme_raw = ""
-    for line in para.lines:  # a wrapped PDF title may have swallowed its theme line
-        theme = None if theme_raw else _RETEX_THEME_RE.match(line.text)
-        if theme:
-            theme_raw = theme.group(1)
-        elif theme_raw:
-            after_theme.append(line.text)
-        else:
-            title_lines.append(line.text)
-    text = _title(title_lines, after_theme) or title.group(1)
-    theme_raw = theme_raw or _theme_after(following)
+    lines = [line.text for line in para.lines]
+    # A wrapped PDF title may have swallowed its theme line.
+    themes = [_RETEX_THEME_RE.match(line) for line in lines]
+    at = next((i for i, theme in enumerate(themes) if theme), len(lines))
+    theme = themes[at] if at < len(lines) else None
+    text = _title(lines[:at], lines[at + 1:]) or title.group(1)
+    theme_raw = theme.group(1) if theme else _theme_after(following)
     resolved = resolve_theme(theme_raw) if theme_raw else ThemeMatch(UNKNOWN, 1.0, "non précisé")
     return Item(
         section=Section.RETEX, role=Role.RETEX, text=" ".join(text.split()),
