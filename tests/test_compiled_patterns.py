@@ -5,11 +5,14 @@ from a damaged file."""
 
 from __future__ import annotations
 
+import marshal
 import re
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
+from pipeline.classify import compiled_patterns
 from pipeline.classify.compiled_patterns import LARGE_PATTERN_CHARS, compiled_once
 
 # Like spaCy's French token_match: inline flags, many alternatives, a named group.
@@ -35,6 +38,26 @@ def test_a_large_pattern_is_compiled_once_and_is_the_same_pattern(tmp_path):
     stored.write_bytes(b"not a marshalled code")
     assert _same_pattern_in_another_process(tmp_path)
     assert stored.read_bytes() == written and list(tmp_path.iterdir()) == [stored]
+
+
+def test_a_file_holding_another_code_is_generated_again(tmp_path):
+    assert _same_pattern_in_another_process(tmp_path)
+    [stored] = list(tmp_path.iterdir())
+    written = stored.read_bytes()
+    flags, code, *rest = marshal.loads(written)
+    for damaged in ((flags, [99_999, *code[1:]], *rest), (flags, code), ("not", "a", "code")):
+        stored.write_bytes(marshal.dumps(damaged))  # readable, but not a code the engine accepts
+        assert _same_pattern_in_another_process(tmp_path)
+        assert stored.read_bytes() == written
+
+
+def test_without_the_internals_it_knows_re_compiles_as_usual(tmp_path, monkeypatch):
+    """Another Python release may move `re`'s stages: the model still loads."""
+    monkeypatch.setattr(compiled_patterns, "_compiler", SimpleNamespace())  # a re._compiler without _code
+    with compiled_once(tmp_path):
+        cached = re.compile(PATTERN + "|other")
+    assert cached.match("MOT42-CI0") and cached.match("other")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _same_pattern_in_another_process(folder) -> bool:

@@ -27,7 +27,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ LARGE_PATTERN_CHARS = 100_000
 
 # What `_sre.compile` takes after the pattern: flags, code, groups, group index, index group.
 Generated = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+Compile = Callable[[str, int], "re.Pattern[str]"]
 
 _compiled: dict[tuple[str, int], re.Pattern[str]] = {}  # this process's, like re's own cache
 _lock = threading.Lock()
@@ -56,7 +57,7 @@ def compiled_once(folder: Path) -> Iterator[None]:
 
     def compile(pattern: Any, flags: int | re.RegexFlag = 0) -> re.Pattern[Any]:
         if isinstance(pattern, str) and len(pattern) >= LARGE_PATTERN_CHARS and not flags & re.DEBUG:
-            return _load(folder, pattern, int(flags))
+            return _load(folder, pattern, int(flags), original)
         return original(pattern, flags)
 
     re.compile = compile  # for the block's duration only
@@ -66,18 +67,30 @@ def compiled_once(folder: Path) -> Iterator[None]:
         re.compile = original
 
 
-def _load(folder: Path, pattern: str, flags: int) -> re.Pattern[str]:
+def _load(folder: Path, pattern: str, flags: int, fallback: Compile) -> re.Pattern[str]:
     with _lock:
         if (pattern, flags) not in _compiled:
             key = hashlib.sha256(f"{sys.version}\0{_sre.MAGIC}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass"))
             path = folder / f"{key.hexdigest()}.marshal"
             try:
-                arguments: Generated = marshal.loads(path.read_bytes())
-            except (OSError, EOFError, ValueError, TypeError):  # not there yet, or unreadable: generate it again
-                arguments = _generate(pattern, flags)
-                _write(path, marshal.dumps(arguments))
-            _compiled[pattern, flags] = _sre.compile(pattern, *arguments)
+                _compiled[pattern, flags] = _sre.compile(pattern, *marshal.loads(path.read_bytes()))
+            except (OSError, EOFError, ValueError, TypeError, RuntimeError):  # absent, damaged or not a code
+                _compiled[pattern, flags] = _generated(path, pattern, flags, fallback)
         return _compiled[pattern, flags]
+
+
+def _generated(path: Path, pattern: str, flags: int, fallback: Compile) -> re.Pattern[str]:
+    """The pattern compiled here and its code kept in `path`. Where CPython's
+    internals are not the ones this module knows (another Python release),
+    `fallback`, re's own compile, does it as usual: the file only ever
+    saves time, it never stops a model from loading."""
+    try:
+        arguments = _generate(pattern, flags)
+        compiled: re.Pattern[str] = _sre.compile(pattern, *arguments)
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        return fallback(pattern, flags)
+    _write(path, marshal.dumps(arguments))
+    return compiled
 
 
 def _generate(pattern: str, flags: int) -> Generated:
