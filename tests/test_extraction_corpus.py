@@ -92,6 +92,15 @@ def test_theme_label_cut_to_a_word_every_theme_shares_continues_its_row():
     assert {i.theme for i in result.items if i.section == "diagnostic" and i.row_index == 5} == {"enseigner_apprendre"}
 
 
+def test_session_place_wrapped_at_its_hyphen_is_one_name():
+    """LibreOffice's PDF of a national-corpus DOCX (tests/make_ocr_fixtures.py)
+    wraps the session's place at its hyphen, "Saint-|Brieuc": the place is
+    read as the DOCX gives it, not "Saint- Brieuc"."""
+    pdf = FIXTURES / "generated" / "Trame de restitution EGN 22_VF.pdf"
+    meta = process_file(pdf, pdf.parent).restitution.meta
+    assert (meta.session_date, meta.session_place) == ("2020-11-27", "Lycée professionnel Gustave Eiffel, Saint-Brieuc")
+
+
 def test_sub_bullet_is_joined_to_its_parent_and_annexes_give_nothing():
     result = process_file(CORPUS / "sarthe-72.docx", CORPUS)
     texts = [i.text for i in result.items]
