@@ -1,10 +1,18 @@
-"""Regenerate the committed ODT and scan fixtures from existing ones.
+"""Regenerate the committed ODT, PDF and scan fixtures from existing ones.
 
 Run by hand, never by the tests (which read the committed files): it needs
 LibreOffice (`soffice`) and poppler's `pdftoppm`, which the pipeline does
-not. Usage: `.venv/bin/python tests/make_ocr_fixtures.py`.
+not. Usage: `.venv/bin/python tests/make_ocr_fixtures.py [NATIONAL_RAW]`,
+NATIONAL_RAW being the national test corpus's `raw/` folder, whose DOCX
+are not committed (without it, the PDF made from one is left as it is).
 
 - `sarthe-72.odt`: the Sarthe DOCX re-saved by LibreOffice.
+- `01_restitution_etats_generaux_numerique_VF.pdf`: the Ain DOCX exported
+  to PDF by LibreOffice (7.4), whose page break cuts a diagnostic row's
+  theme label before its last word, "NUMÉRIQUE".
+- `Trame de restitution EGN 22_VF.pdf`: the national corpus's DOCX of that
+  name exported to PDF by LibreOffice (7.4), whose introduction wraps the
+  session's place at its hyphen ("Saint-|Brieuc").
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,12 +39,20 @@ SCAN_ROTATION_DEGREES = 0.7
 NOISE_SIGMA = 8.0  # grey levels
 JPEG_QUALITY = 40
 SEED = 19
+PDF_SOURCE = "01_restitution_etats_generaux_numerique_VF.docx"
+NATIONAL_PDF_SOURCE = "Trame de restitution EGN 22_VF.docx"
 
 
 def make_odt(tmp: Path) -> None:
     subprocess.run(["soffice", "--headless", "--convert-to", "odt", "--outdir", str(tmp),
                     str(SOURCE / "sarthe-72.docx")], check=True, capture_output=True)
     shutil.copy(tmp / "sarthe-72.odt", OUT / "sarthe-72.odt")
+
+
+def make_pdf(tmp: Path, docx: Path) -> None:
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp), str(docx)],
+                   check=True, capture_output=True)
+    shutil.copy(tmp / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
 
 
 def make_scan(tmp: Path) -> None:
@@ -57,4 +74,7 @@ if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         make_odt(Path(tmp))
+        make_pdf(Path(tmp), SOURCE / PDF_SOURCE)
+        if len(sys.argv) > 1:
+            make_pdf(Path(tmp), Path(sys.argv[1]) / NATIONAL_PDF_SOURCE)
         make_scan(Path(tmp))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-from conftest import CORPUS, truth_of
+from conftest import CORPUS, FIXTURES, truth_of
 from support import match_items
 
 from pipeline.ingest.process import process_file as _process_file
@@ -73,6 +73,32 @@ def test_pdf_and_docx_of_the_same_document_give_the_same_statements():
         (i.section, i.theme, i.role, i.text) for i in docx.items
     ]
     assert all(i.page for i in pdf.items) and not any(i.page for i in docx.items)
+
+
+def test_theme_label_cut_to_a_word_every_theme_shares_continues_its_row():
+    """LibreOffice's PDF of the Ain DOCX (tests/make_ocr_fixtures.py) cuts
+    the row "ENSEIGNER ET APPRENDRE AVEC LE | NUMÉRIQUE" at a page break.
+    "NUMÉRIQUE" alone names no theme (it is a word of four labels), so the
+    row goes on over the page: it was read as a new "accès" row, which cut
+    two statements in two and gave six the wrong theme."""
+    pdf = FIXTURES / "generated" / "01_restitution_etats_generaux_numerique_VF.pdf"
+    result = process_file(pdf, pdf.parent)
+    assert result.status == "ok"
+    scores = match_items(result, truth_of("01_restitution_etats_generaux_numerique_VF.docx"))
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+    row = [(i.role, i.text) for i in result.items if i.section == "diagnostic" and i.row_index == 5]
+    assert ("irritant", "Une multiplication des canaux de transmission du travail (ENT, courriel, messagerie)") in row
+    assert ("point_fort", "Des élèves qui ont gagné en compétences numériques") in row
+    assert {i.theme for i in result.items if i.section == "diagnostic" and i.row_index == 5} == {"enseigner_apprendre"}
+
+
+def test_session_place_wrapped_at_its_hyphen_is_one_name():
+    """LibreOffice's PDF of a national-corpus DOCX (tests/make_ocr_fixtures.py)
+    wraps the session's place at its hyphen, "Saint-|Brieuc": the place is
+    read as the DOCX gives it, not "Saint- Brieuc"."""
+    pdf = FIXTURES / "generated" / "Trame de restitution EGN 22_VF.pdf"
+    meta = process_file(pdf, pdf.parent).restitution.meta
+    assert (meta.session_date, meta.session_place) == ("2020-11-27", "Lycée professionnel Gustave Eiffel, Saint-Brieuc")
 
 
 def test_sub_bullet_is_joined_to_its_parent_and_annexes_give_nothing():

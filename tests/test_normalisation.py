@@ -38,7 +38,7 @@ def test_theme_labels_resolve(label, code):
     assert 0 < match.confidence <= 1
 
 
-@pytest.mark.parametrize("label", ["", "Divers", "Autres remarques", "Thème 7"])
+@pytest.mark.parametrize("label", ["", "Divers", "Autres remarques", "Thème 7", "NUMÉRIQUE"])
 def test_unresolvable_theme_is_unknown_not_guessed(label):
     assert resolve_theme(label).code == "inconnu"
     assert resolve_theme(label).confidence == 0

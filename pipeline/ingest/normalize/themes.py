@@ -5,7 +5,9 @@ Three rules, tried in order, each with its own confidence:
    names the theme's own words — "Gouvernance et anticipation",
    "UN NUMÉRIQUE RESPONSABLE", "Trav. ensemble";
 2. fuzzy match (rapidfuzz) against the official labels and their usual
-   short forms, for typos — "Gouvernnance et antcipation";
+   short forms, for typos — "Gouvernnance et antcipation"; a label that
+   two themes match as well ("NUMÉRIQUE", a word of four labels) names
+   neither;
 3. a bare number — "#3", "Thème 2" — in the preamble's order, which the
    contract makes the default (the RETEX paragraph's other order applies
    only where a document says so).
@@ -56,6 +58,13 @@ _ALIAS_CHOICES = [(fold(alias), code) for code, aliases in _ALIASES.items() for 
 _NUMBER_RE = re.compile(r"(?:#|\bth[eè]me\b|\bthematique\b|\baxe\b|\bn°)\s*([1-5])\b|^\(?([1-5])\s*[).:-]?\s*$|^\(?([1-5])[).]\s")
 _WORD_RE = re.compile(r"[a-z]+")
 _FUZZY_THRESHOLD = 80
+# Fuzzy scores (0–100) of two themes' best aliases closer than this are a
+# tie. A word common to several labels scores the same in each (WRatio
+# scores a word found inside a label 90, whichever the label): a label
+# cut to its last word, "NUMÉRIQUE" (a theme cell split by a page break),
+# would otherwise take the first theme listed; a typo of one label beats
+# the others by 10 points and more.
+_FUZZY_TIE_MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,14 @@ def _by_keywords(text: str) -> ThemeMatch | None:
 
 
 def _by_fuzzy(text: str) -> ThemeMatch | None:
+    """The theme whose alias the label is closest to, if no other theme's
+    alias is as close (within _FUZZY_TIE_MARGIN)."""
     choices = [alias for alias, _ in _ALIAS_CHOICES]
-    found = process.extractOne(text, choices, scorer=fuzz.WRatio)
-    if found is None or found[1] < _FUZZY_THRESHOLD:
+    found = process.extract(text, choices, scorer=fuzz.WRatio, limit=None, score_cutoff=_FUZZY_THRESHOLD)
+    if not found:
         return None
-    return ThemeMatch(_ALIAS_CHOICES[found[2]][1], round(found[1] / 100, 2), "rapprochement")
+    _, best, index = found[0]
+    code = _ALIAS_CHOICES[index][1]
+    if any(_ALIAS_CHOICES[other][1] != code for _, score, other in found if score > best - _FUZZY_TIE_MARGIN):
+        return None
+    return ThemeMatch(code, round(best / 100, 2), "rapprochement")

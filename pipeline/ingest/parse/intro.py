@@ -13,7 +13,7 @@ from pipeline.contract import PARTICIPANT_CATEGORIES
 from pipeline.ingest.normalize.dates import parse_date_place
 from pipeline.ingest.parse.found import Found
 from pipeline.model import Cell, Participant, SessionMeta, Table
-from pipeline.text import fold, split_statements
+from pipeline.text import fold, join_lines, split_statements
 
 # The introduction's name among the parts found: not a contract section
 # (it gives no items), but it tells a restitution from another document.
@@ -71,7 +71,7 @@ def _read_intro(table: Table, meta: SessionMeta, participants: dict[str, Partici
         if "region" in label and "academique" in label:
             meta.region_raw = rest.replace("\n", " ").strip() or None
         elif re.search(r"date|lieu", label) and not _BOX_RE.search(rest):
-            meta.session_date, meta.session_place = parse_date_place(rest)
+            meta.session_date, meta.session_place = parse_date_place(_joined_text(row[1:]))
         elif "format" in label:
             meta.session_format = _session_format(rest)
         elif "animat" in label:
@@ -79,6 +79,19 @@ def _read_intro(table: Table, meta: SessionMeta, participants: dict[str, Partici
         category = _participant_category(rest)
         if category and category not in participants:
             participants[category] = _participant(category, rest)
+
+
+def _joined_text(cells: list[Cell]) -> str:
+    """The cells' text with each cell's wrapped lines joined as a
+    statement's are: a place cut at its hyphen ("Saint-|Brieuc", as a PDF
+    wraps it) is one name again, not "Saint- Brieuc". A cell repeated by a
+    horizontal merge counts once, as in `_row_text`."""
+    texts: list[str] = []
+    for cell in cells:
+        text = join_lines(cell.lines)
+        if text and text not in texts:
+            texts.append(text)
+    return "\n".join(texts)
 
 
 def _row_text(cells: list[Cell]) -> str:
