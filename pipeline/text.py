@@ -60,6 +60,11 @@ def clean_statement(text: str) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
+# Punctuation French sets with no space before it: a line a PDF opens with
+# one ("hebdomadaires|)") joins the line above without a space.
+_NO_SPACE_BEFORE = (")", "]", ",", ".", "…")
+
+
 def join_lines(parts: list[Line]) -> str:
     """Join the lines of one statement, undoing wraps and end-of-line hyphens."""
     out = ""
@@ -67,7 +72,7 @@ def join_lines(parts: list[Line]) -> str:
         piece = line.text.strip()
         if not out:
             out = piece
-        elif line.glue:
+        elif line.glue or piece.startswith(_NO_SPACE_BEFORE):
             out += piece
         elif out.endswith("\u00ad"):  # a soft hyphen: the word was only cut
             out = out[:-1] + piece

@@ -118,3 +118,32 @@ def test_retex_title_without_stated_theme_is_unknown_and_with_theme_is_resolved(
     var = process_file(CORPUS / "Trame de restitution EGN 83.pdf", CORPUS)
     retex = [(i.text, i.theme) for i in var.items if i.section == "retex"]
     assert ("L'état des lieux des équipements des écoles mené avec l'association des maires", "gouvernance") in retex
+
+
+@pytest.mark.parametrize("pdf, docx", [
+    # LibreOffice's PDF of the Ain DOCX: narrow plan d'action columns
+    (FIXTURES / "generated" / "01_restitution_etats_generaux_numerique_VF.pdf",
+     "01_restitution_etats_generaux_numerique_VF.docx"),
+    (CORPUS / "35_restitution_etats_generaux_numerique_v1_premiere_session.pdf", None),
+    # "Accompagnem|ent": a word cut by the page break that cuts its row
+    (CORPUS / "Trame_restitution_EGN_DSDEN31_def.pdf", None),
+])
+def test_words_a_column_cuts_are_read_whole(pdf, docx):
+    """A word wider than its column is cut with no hyphen
+    ("départemental|e"), a single word fills a line before the next word
+    ("renouvellement|du", "décrocheurs|recontactés"), a closing bracket
+    wraps alone. French words tell a cut from two words
+    (readers/lexicon.py): every statement reads as its truth writes it."""
+    result = process_file(pdf, pdf.parent)
+    truth = [item["text"] for item in truth_of(docx or pdf.name)["items"]]
+    assert len(result.items) == len(truth)
+    assert [item.text for item in result.items if item.text not in truth] == []
+
+
+def test_a_word_cut_on_a_line_of_several_words_is_read_whole():
+    """The Marne PDF's layout engine cuts a word wherever the line ends,
+    even after other words: "Prévoir systémati|quement" in its plan d'action
+    (its projection table writes the statement on one line)."""
+    result = process_file(CORPUS / "EGNum_Marne_synthese.pdf", CORPUS)
+    texts = {item.text for item in result.items if item.section == "plan_action"}
+    assert "Prévoir systématiquement une alternative papier pour les familles éloignées du numérique" in texts

