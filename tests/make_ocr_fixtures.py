@@ -3,8 +3,9 @@
 Run by hand, never by the tests (which read the committed files): it needs
 LibreOffice (`soffice`) and poppler's `pdftoppm`, which the pipeline does
 not. Usage: `.venv/bin/python tests/make_ocr_fixtures.py [NATIONAL_RAW]`,
-NATIONAL_RAW being the national test corpus's `raw/` folder, whose DOCX
-are not committed (without it, the PDF made from one is left as it is).
+NATIONAL_RAW being the national test corpus's `raw/` folder, whose files
+are not committed (without it, the fixtures made from them are left as
+they are).
 
 - `sarthe-72.odt`: the Sarthe DOCX re-saved by LibreOffice.
 - `01_restitution_etats_generaux_numerique_VF.pdf`: the Ain DOCX exported
@@ -17,6 +18,15 @@ are not committed (without it, the PDF made from one is left as it is).
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
   would, then re-assembled as an image-only PDF.
+- `scan_24_p9.pdf`: page 9 of the national corpus's
+  `24_restitution_etats_generaux_numerique.pdf` (a plan d'action whose
+  cells are set 1.5-spaced, one of whose lines opens with "à"), scanned
+  the same way.
+- `scan_DSDEN15_p6.pdf`: page 6 of the national corpus's
+  `Trame_restitution_EGN_DSDEN15.pdf`, grainier: it holds only the last
+  word ("autonomie") of a row the page break cut.
+- `scan_Isere_p8.pdf`: page 8 of the national corpus's
+  `EGNum_Isere_synthese_v2.pdf` (a plan d'action with "▶" bullets).
 """
 
 from __future__ import annotations
@@ -55,19 +65,20 @@ def make_pdf(tmp: Path, docx: Path) -> None:
     shutil.copy(tmp / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
 
 
-def make_scan(tmp: Path) -> None:
-    first, last = SCAN_PAGES
+def make_scan(tmp: Path, pdf: Path, pages_read: tuple[int, int], name: str,
+              rotation: float = SCAN_ROTATION_DEGREES, noise: float = NOISE_SIGMA) -> None:
+    first, last = pages_read
+    folder = Path(tempfile.mkdtemp(dir=tmp))
     subprocess.run(["pdftoppm", "-r", str(SCAN_DPI), "-gray", "-f", str(first), "-l", str(last),
-                    str(SOURCE / "sarthe-72.pdf"), str(tmp / "page")], check=True)
+                    str(pdf), str(folder / "page")], check=True)
     rng = np.random.default_rng(SEED)
     pages = []
-    for image_path in sorted(tmp.glob("page*.pgm")):
+    for image_path in sorted(folder.glob("page*.pgm")):
         page = Image.open(image_path).convert("L")
-        page = page.rotate(SCAN_ROTATION_DEGREES, resample=Image.BICUBIC, fillcolor=255)
-        pixels = np.asarray(page, dtype=np.float32) + rng.normal(0.0, NOISE_SIGMA, (page.height, page.width))
+        page = page.rotate(rotation, resample=Image.BICUBIC, fillcolor=255)
+        pixels = np.asarray(page, dtype=np.float32) + rng.normal(0.0, noise, (page.height, page.width))
         pages.append(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
-    pages[0].save(OUT / f"scan_sarthe-72_p{first}-{last}.pdf", save_all=True, append_images=pages[1:],
-                  resolution=SCAN_DPI, quality=JPEG_QUALITY)
+    pages[0].save(OUT / name, save_all=True, append_images=pages[1:], resolution=SCAN_DPI, quality=JPEG_QUALITY)
 
 
 if __name__ == "__main__":
@@ -75,6 +86,14 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         make_odt(Path(tmp))
         make_pdf(Path(tmp), SOURCE / PDF_SOURCE)
+        first, last = SCAN_PAGES
+        make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
         if len(sys.argv) > 1:
-            make_pdf(Path(tmp), Path(sys.argv[1]) / NATIONAL_PDF_SOURCE)
-        make_scan(Path(tmp))
+            national = Path(sys.argv[1])
+            make_pdf(Path(tmp), national / NATIONAL_PDF_SOURCE)
+            make_scan(Path(tmp), national / "24_restitution_etats_generaux_numerique.pdf", (9, 9),
+                      "scan_24_p9.pdf", rotation=0.3, noise=6.0)
+            make_scan(Path(tmp), national / "Trame_restitution_EGN_DSDEN15.pdf", (6, 6),
+                      "scan_DSDEN15_p6.pdf", rotation=-0.3, noise=10.0)
+            make_scan(Path(tmp), national / "EGNum_Isere_synthese_v2.pdf", (8, 8),
+                      "scan_Isere_p8.pdf", rotation=0.0, noise=4.0)

@@ -20,18 +20,25 @@ from support import match_items, normalise
 from assets.documents import _file_metadata
 from pipeline.batch import Origin
 from pipeline.ingest import cache, process
+from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.process import process_file
 from pipeline.ingest.readers import ocr, tesseract
 from pipeline.ingest.readers.page_image import SETTINGS, analyse, skew_angle
+from pipeline.ingest.readers.pdf_reader import layout_from_pages, page_from_words
 from pipeline.labels import YES_NO
-from pipeline.model import Layout
+from pipeline.model import Layout, Paragraph, Table
 from pipeline.publish.export import format_value
 from pipeline.tables.rows import document_row
 from pipeline.tables.schemas import COLUMNS
+from pipeline.text import split_statements
 
 SCAN = FIXTURES / "generated" / "scan_sarthe-72_p3-4.pdf"
 SCAN_PAGES = (3, 4)
 DPI = 200
+# Scanned pages of two national restitutions (tests/make_ocr_fixtures.py).
+SCAN_PLAN = FIXTURES / "generated" / "scan_24_p9.pdf"
+SCAN_CARRIED_OVER = FIXTURES / "generated" / "scan_DSDEN15_p6.pdf"
+SCAN_INDICATORS = FIXTURES / "generated" / "scan_Isere_p8.pdf"
 
 
 @functools.cache
@@ -70,6 +77,38 @@ def test_scan_reads_like_its_text_layer_original():
     scores = match_items(uncut, truth)
     assert len(truth["items"]) >= 6 and scores["f1"] >= 0.9, scores["missed"]
     assert scores["theme_acc"] == 1.0
+
+
+def _cell_statements(path) -> list[str]:
+    layout = ocr.read_scan(path.read_bytes(), RejectedFile("not_a_restitution", "")).layout
+    return [statement.text for block in layout.blocks if isinstance(block, Table)
+            for row in block.rows for cell in row for statement in split_statements(cell.lines)]
+
+
+def test_scanned_statements_on_one_and_a_half_spaced_lines_stay_whole():
+    """A plan d'action whose cells are set 1.5-spaced: a body line's size
+    is the usual line height, so the blank between its lines is no
+    paragraph break; and "à" opening a line of a justified column is a
+    word, not a bullet, however wide the space after it."""
+    texts = _cell_statements(SCAN_PLAN)
+    assert "Utiliser les outils d'évaluation formative (quiz, exerciseurs)" in texts
+    assert "Emmaüs Connect, associations d'éducation populaire" in texts
+    assert "Dispositif Devoirs faits à distance pour les collégiens" in texts
+
+
+def test_a_bullet_tesseract_sets_on_a_line_of_its_own_is_a_bullet():
+    """Tesseract may read a "▶" as ">" on a line of its own, beside its
+    text's line: it is still the statement's bullet, not its first word."""
+    texts = _cell_statements(SCAN_INDICATORS)
+    assert "Consommation électrique des équipements numériques" in texts
+    assert not any(text.startswith(">") for text in texts)
+
+
+def test_the_one_word_of_a_nearly_blank_grainy_page_is_read():
+    """Page 6 of a restitution holds only the last word of a row the page
+    break cut ("autonomie"): Tesseract finds no word on the grainy page as
+    scanned, and reads it once the paper is made white."""
+    assert _cell_statements(SCAN_CARRIED_OVER) == ["autonomie"]
 
 
 def test_scan_without_restitution_sections_is_not_a_restitution():
@@ -174,3 +213,21 @@ def test_ruling_lines_become_a_table_grid_and_boxes_are_decided_by_their_ink():
     assert [mark.glyph for mark in sorted(analysis.marks, key=lambda m: m.left)] == ["☒", "☐"]
     # The rules and the boxes are whited out of what Tesseract reads.
     assert analysis.for_ocr[420 - 1:420 + 2, 300:1400].min() > 128
+
+
+def test_a_footer_whose_dashes_ocr_reads_differently_from_page_to_page_is_dropped():
+    """The footers of a ten-page scan as Tesseract read them (the national
+    corpus's Nord restitution): one footer, three dashes ("-", "–", "—")
+    from page to page. Each variant is on too few pages to repeat, unless
+    punctuation is set aside; the footer then reaches no statement."""
+    dashes = "–—-—————-—"
+    pages = []
+    for number, dash in enumerate(dashes, start=1):
+        footer = f"EGN 2020 {dash} Trame de restitution — DSDEN 59 — page {number}"
+        words = [{"text": text, "x0": 100.0 + 40 * k, "x1": 130.0 + 40 * k, "top": top, "bottom": top + 7.0,
+                  "size": 7.0, "fontname": ""}
+                 for top, line in ((400.0, f"Constat de la page {number}"), (797.5, footer))
+                 for k, text in enumerate(line.split())]
+        pages.append(page_from_words(number, 842.0, words, []))
+    lines = [block.line.text for block in layout_from_pages(pages).blocks if isinstance(block, Paragraph)]
+    assert lines == [f"Constat de la page {number}" for number in range(1, 11)]

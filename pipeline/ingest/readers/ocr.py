@@ -20,7 +20,16 @@ import pypdfium2.raw as pdfium_c
 
 from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.readers import tesseract
-from pipeline.ingest.readers.page_image import BULLET, POINTS_PER_INCH, SETTINGS, Mark, PageAnalysis, ScanSettings, analyse
+from pipeline.ingest.readers.page_image import (
+    BULLET,
+    POINTS_PER_INCH,
+    SETTINGS,
+    Mark,
+    PageAnalysis,
+    ScanSettings,
+    analyse,
+    paper_whitened,
+)
 from pipeline.ingest.readers.pdf_reader import PlumberObject, _Page, layout_from_pages, page_from_words
 from pipeline.model import Layout
 
@@ -31,6 +40,8 @@ MAX_DPI = 400.0  # a 600-dpi scan is read at 400: no better, much slower
 SECONDS_PER_PAGE = 30.0
 _DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one en dash
 _BULLET_LOOKALIKES = set("+>»*°·•▶►_-–—~=|")
+# Those that alone on their line are still a bullet: no rule or speck of noise reads as them.
+_LONE_BULLET_LOOKALIKES = set("+>»*°·•▶►")
 _NUMBER_RE = re.compile(r"[0-9Oo]+")  # "2O2O", or "O" after a colon: Tesseract's reading of zeros
 
 
@@ -73,7 +84,9 @@ def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTI
                 pages.append(page_from_words(index + 1, height_pt, [], []))
                 continue
             analysis = analyse(gray, dpi, settings)
-            words = tesseract.recognise(analysis.for_ocr)
+            # No word at all: a nearly blank page of a grainy scan, read again on white paper.
+            words = (tesseract.recognise(analysis.for_ocr)
+                     or tesseract.recognise(paper_whitened(analysis.for_ocr, settings)))
             confidences.extend(word.confidence for word in words)
             pages.append(page_from_words(index + 1, height_pt, _plumber_words(words, analysis, dpi, settings),
                                          analysis.grids))
@@ -108,17 +121,20 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     into the line above), and the paragraph rebuilder reads a size change
     or overlapping lines as a new paragraph: so a body line is given a
     share of the page's usual line height, centred on its box, as its
-    height and size; only a title's line (much taller) keeps its own.
+    height, and that height itself as its size; only a title's line (much
+    taller) keeps its own.
     """
     scale = POINTS_PER_INCH / dpi
     usual = statistics.median([w.line_bottom - w.line_top for w in words]) if words else 0.0
 
     def word(text: str, left: float, right: float, top: float, bottom: float) -> PlumberObject:
-        if bottom - top < settings.title_height_ratio * usual:
+        size = bottom - top
+        if size < settings.title_height_ratio * usual:
             middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
             top, bottom = middle - half, middle + half
+            size = settings.body_size_share * usual
         return {"text": text, "x0": left * scale, "x1": right * scale, "top": top * scale,
-                "bottom": bottom * scale, "size": round((bottom - top) * scale, 1), "fontname": ""}
+                "bottom": bottom * scale, "size": round(size * scale, 1), "fontname": ""}
 
     texts = _cleaned_texts(words, _cell_walls(analysis, dpi), settings)
     plumber = [word(texts[i], w.left, w.left + w.width, w.line_top, w.line_bottom)
@@ -159,7 +175,8 @@ def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, floa
     set apart by a table's cell wall or a column-wide gap (a table's
     columns share Tesseract's lines). The bullets the page image did not
     show as solid marks, Tesseract reads as symbols ("+ __", ">", "°_": the
-    run's leading words made of bullet look-alikes only) or, for "▶", as a
+    run's leading words made of bullet look-alikes only, or a bullet's
+    symbol alone, which it may set on a line of its own) or, for "▶", as a
     narrow word ("BD") followed by a tab-wide gap. Either way it becomes
     one "•". Quotes and brackets are text, never bullets.
     """
@@ -179,6 +196,8 @@ def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, floa
             symbols = 0
             while symbols < len(run) - 1 and set(words[run[symbols]].text) <= _BULLET_LOOKALIKES:
                 symbols += 1
+            if len(run) == 1 and set(words[run[0]].text) <= _LONE_BULLET_LOOKALIKES:
+                symbols = 1  # Tesseract put the bullet on a line of its own, beside its text
             if symbols:
                 texts[run[0]] = BULLET
                 for i in run[1:symbols]:
@@ -211,7 +230,12 @@ def _runs(words: list[tesseract.OcrWord], members: list[int], walls: list[tuple[
 
 
 def _looks_like_bullet(head: tesseract.OcrWord, following: tesseract.OcrWord, settings: ScanSettings) -> bool:
+    """A narrow first word set apart by a tab-wide gap ("BD" for "▶"); not
+    a word in lower case before another ("à distance" opening a line of a
+    justified column, whose spaces stretch as wide)."""
     height = head.line_bottom - head.line_top
     gap = following.left - (head.left + head.width)
+    if head.text.isalpha() and head.text.islower() and following.text[:1].islower():
+        return False
     return (head.width <= settings.bullet_max_width * height and gap >= settings.bullet_min_gap * height
             and not any(ch.isdigit() for ch in head.text))

@@ -52,6 +52,10 @@ class ScanSettings:
     min_vertical_rule_mm: float = 4.0
     rule_gap_mm: float = 0.8
     rule_erase_margin_px: int = 2  # rules are whited out this much wider than detected
+    # Paper: grey levels within this many standard deviations of the
+    # page's median are made white when a page gives Tesseract no word
+    # (ink is far darker).
+    paper_grain_sigmas: float = 4.0
     edge_tolerance_pt: float = 3.0  # rules this close are one (pdfplumber's snap/join/intersection)
     # Check boxes: square outlines of this side, inked all round (corners too).
     box_min_mm: float = 2.0
@@ -84,6 +88,12 @@ class ScanSettings:
     # consecutive lines' boxes overlap in dense text).
     title_height_ratio: float = 1.5
     body_line_share: float = 0.8
+    # A body line's size (the unit of the paragraph rules: the blank that
+    # separates paragraphs, a space's width) is the usual height itself:
+    # Tesseract's line box spans about an em, as a text PDF's font size
+    # does. Its shrunk box as size made the lines of a cell set 1.5-spaced
+    # look like separate paragraphs, cutting statements in two.
+    body_size_share: float = 1.0
     # A bullet (▶ • ◦, which Tesseract reads as ">", "»", "+", "°", "BD"…): a line's
     # first word no wider than this many line heights, then a gap this wide.
     bullet_max_width: float = 1.0
@@ -141,6 +151,21 @@ def analyse(gray: np.ndarray, dpi: float, settings: ScanSettings = SETTINGS) -> 
     for mark in marks:
         for_ocr[max(mark.top - margin, 0):mark.bottom + margin + 1, max(mark.left - margin, 0):mark.right + margin + 1] = 255
     return PageAnalysis(for_ocr=for_ocr, skew_degrees=angle, grids=_grids(edges, settings), marks=marks)
+
+
+def paper_whitened(gray: np.ndarray, settings: ScanSettings = SETTINGS) -> np.ndarray:
+    """The page with its paper made white: every pixel within the paper's
+    own grain of its level (the page's median, spread measured by the
+    median absolute deviation). Tesseract binarises a page as a whole: on a
+    nearly blank page of a grainy scan (a table's last row carried over)
+    its threshold falls inside the grain, and the few words there are lost
+    in the speckle it makes. Only for such a page: Tesseract recognises
+    letters from the grey image, whose soft edges this would cut."""
+    paper = float(np.median(gray))
+    grain = 1.4826 * float(np.median(np.abs(gray.astype(np.float32) - paper)))  # one standard deviation
+    whitened = gray.copy()
+    whitened[gray >= paper - settings.paper_grain_sigmas * max(grain, 1.0)] = 255
+    return whitened
 
 
 def skew_angle(gray: np.ndarray, settings: ScanSettings = SETTINGS) -> float:

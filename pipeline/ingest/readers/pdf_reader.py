@@ -42,9 +42,10 @@ MAX_PAGES = 500
 # few MB; a Flate "bomb" of 2 MB inflates to gigabytes.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 _DIGITS_RE = re.compile(r"\d+")
-# A page number ("3", "3 / 12") in a margin, digits written as "#": a
-# running line even where it does not repeat.
-_PAGE_NUMBER_KEYS = ("#", "# / #", "#/#")
+_PUNCTUATION_RE = re.compile(r"[^\w#]+")
+# A page number ("3", "3 / 12") in a margin, digits written as "#" and
+# punctuation as a space: a running line even where it does not repeat.
+_PAGE_NUMBER_KEYS = ("#", "# #")
 _WORD_RE = re.compile(r"\w+")
 
 # A box in PDF points: (x0, top, x1, bottom).
@@ -297,7 +298,9 @@ def _word_lines(words: list[PlumberObject], page_number: int) -> list[_PLine]:
 def _drop_running_lines(pages: list[_Page]) -> None:
     """Remove headers and footers: lines in the page margins that repeat."""
     def key(line: _PLine) -> str:
-        return _DIGITS_RE.sub("#", line.text.strip().lower())
+        """Digits and punctuation aside: page numbers change, and OCR reads
+        one footer's dashes as "-", "–" or "—" from page to page."""
+        return _PUNCTUATION_RE.sub(" ", _DIGITS_RE.sub("#", line.text.lower())).strip()
 
     def in_margin(line: _PLine, page: _Page) -> bool:
         return (line.top < SETTINGS.running_margin * page.height
