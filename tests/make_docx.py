@@ -162,3 +162,48 @@ def duplicate_row(path: Path, table_index: int, row: int) -> None:
     tr = document.tables[table_index].rows[row]._tr
     tr.addnext(copy.deepcopy(tr))
     document.save(path)
+
+
+def _tracked(tag: str, revision: int) -> docx.oxml.xmlchemy.BaseOxmlElement:
+    return parse_xml(f'<w:{tag} {nsdecls("w")} w:id="{revision}" w:author="Relecteur" w:date="2020-11-20T10:00:00Z"/>')
+
+
+def track_move_last_paragraph_up(path: Path, table_index: int, row: int, col: int) -> None:
+    """Move a cell's last paragraph to the top of the cell with track
+    changes on, as Word records it: the text stays at its old place inside
+    w:moveFrom (in w:t) and is written again at the new place in w:moveTo."""
+    document = docx.Document(path)
+    cell = document.tables[table_index].cell(row, col)
+    old = cell.paragraphs[-1]._p
+    new = copy.deepcopy(old)
+    move_from = _tracked("moveFrom", 1)
+    for run in old.findall(qn("w:r")):
+        move_from.append(run)
+    old.append(move_from)
+    mark = parse_xml(f"<w:rPr {nsdecls('w')}/>")  # the paragraph mark moved too
+    mark.append(_tracked("moveFrom", 2))
+    old.get_or_add_pPr().append(mark)
+    move_to = _tracked("moveTo", 3)
+    for run in new.findall(qn("w:r")):
+        move_to.append(run)
+    new.append(move_to)
+    cell.paragraphs[0]._p.addprevious(new)
+    document.save(path)
+
+
+def non_breaking_hyphens(path: Path, table_index: int) -> None:
+    """Type every hyphen inside a word of a table as Word's non-breaking
+    hyphen (Ctrl+Shift+-), a w:noBreakHyphen element between two w:t."""
+    document = docx.Document(path)
+    for t in list(document.tables[table_index]._tbl.iter(qn("w:t"))):
+        pieces = (t.text or "").split("-")
+        t.text = pieces[0]
+        anchor = t
+        for piece in pieces[1:]:
+            hyphen = parse_xml(f"<w:noBreakHyphen {nsdecls('w')}/>")
+            text = parse_xml(f'<w:t {nsdecls("w")} xml:space="preserve"/>')
+            text.text = piece
+            anchor.addnext(hyphen)
+            hyphen.addnext(text)
+            anchor = text
+    document.save(path)

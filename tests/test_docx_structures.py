@@ -7,7 +7,9 @@ from make_docx import (
     duplicate_row,
     merge_theme_cells,
     nest_table_in_cell,
+    non_breaking_hyphens,
     restitution,
+    track_move_last_paragraph_up,
     wrap_table_in_content_control,
 )
 
@@ -142,3 +144,24 @@ def test_retex_whose_title_follows_its_theme_line_is_read(tmp_path):
     result, retex_items = _items(path, "retex", "retex")
     assert result.status == "ok", result.message
     assert [(i.text, i.theme) for i in retex_items] == [("Prêt de clés 4G aux familles sans connexion", "acces")]
+
+
+def test_tracked_move_reads_the_moved_text_once(tmp_path):
+    # Track changes on, a statement dragged to the top of its cell: Word
+    # keeps it at its old place in w:moveFrom until the move is accepted.
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Zones blanches", "Pas d'imprimante à la maison"],
+         ["Prêts de tablettes"]],
+    ])
+    track_move_last_paragraph_up(path, table_index=1, row=1, col=2)
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert [i.text for i in irritants] == ["Pas d'imprimante à la maison", "Zones blanches"]
+
+
+def test_non_breaking_hyphens_are_hyphens(tmp_path):
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Peu de tiers-lieux en milieu rural"], ["Prêts de tablettes"]],
+    ])
+    non_breaking_hyphens(path, table_index=1)
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert [i.text for i in irritants] == ["Peu de tiers-lieux en milieu rural"]
