@@ -165,3 +165,16 @@ def test_non_breaking_hyphens_are_hyphens(tmp_path):
     non_breaking_hyphens(path, table_index=1)
     _, irritants = _items(path, "diagnostic", "irritant")
     assert [i.text for i in irritants] == ["Peu de tiers-lieux en milieu rural"]
+
+
+def test_lettered_statements_lose_their_letters(tmp_path):
+    # Statements typed as a lettered list ("a.", "b)"), one paragraph each:
+    # the letters are numbering, not text.
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["a. Zones blanches", "b. Pas d'imprimante à la maison"],
+         ["a) Prêts de tablettes", "b) Aide du Département"]],
+    ])
+    _, irritants = _items(path, "diagnostic", "irritant")
+    _, points_forts = _items(path, "diagnostic", "point_fort")
+    assert [i.text for i in irritants] == ["Zones blanches", "Pas d'imprimante à la maison"]
+    assert [i.text for i in points_forts] == ["Prêts de tablettes", "Aide du Département"]
