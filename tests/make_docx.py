@@ -207,3 +207,24 @@ def non_breaking_hyphens(path: Path, table_index: int) -> None:
             hyphen.addnext(text)
             anchor = text
     document.save(path)
+
+
+def theme_banner_rows(path: Path, table_index: int) -> None:
+    """Write each row's theme as a banner: a row of one cell merged over
+    the table's width (gridSpan) above the row, whose theme cell is left
+    empty."""
+    document = docx.Document(path)
+    table = document.tables[table_index]
+    n_columns = len(table.columns)
+    for row in list(table.rows)[1:]:
+        theme_cell = row.cells[0]
+        if not theme_cell.text:
+            continue
+        banner = copy.deepcopy(row._tr)
+        for tc in banner.findall(qn("w:tc"))[1:]:
+            banner.remove(tc)
+        banner.find(qn("w:tc")).get_or_add_tcPr().append(
+            parse_xml(f'<w:gridSpan {nsdecls("w")} w:val="{n_columns}"/>'))
+        row._tr.addprevious(banner)
+        theme_cell.text = ""
+    document.save(path)

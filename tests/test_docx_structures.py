@@ -9,6 +9,7 @@ from make_docx import (
     nest_table_in_cell,
     non_breaking_hyphens,
     restitution,
+    theme_banner_rows,
     track_move_last_paragraph_up,
     wrap_table_in_content_control,
 )
@@ -178,3 +179,17 @@ def test_lettered_statements_lose_their_letters(tmp_path):
     _, points_forts = _items(path, "diagnostic", "point_fort")
     assert [i.text for i in irritants] == ["Zones blanches", "Pas d'imprimante à la maison"]
     assert [i.text for i in points_forts] == ["Prêts de tablettes", "Aide du Département"]
+
+
+def test_theme_in_a_merged_banner_row_is_the_theme_of_the_rows_below(tmp_path):
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Zones blanches"], ["Prêts de tablettes"]],
+        ["", "", ["Pas d'imprimante à la maison"], ["Aide du Département"]],
+        ["Enseigner et apprendre avec le numérique", "", ["Manque de vidéoprojecteurs"], ["Classes virtuelles"]],
+    ])
+    theme_banner_rows(path, table_index=1)
+    result, irritants = _items(path, "diagnostic", "irritant")
+    assert [(i.text, i.theme) for i in irritants] == [
+        ("Zones blanches", "acces"), ("Pas d'imprimante à la maison", "acces"),
+        ("Manque de vidéoprojecteurs", "enseigner_apprendre")]
+    assert result.status == "ok"
