@@ -228,3 +228,27 @@ def theme_banner_rows(path: Path, table_index: int) -> None:
         row._tr.addprevious(banner)
         theme_cell.text = ""
     document.save(path)
+
+
+def two_row_header(path: Path, table_index: int, title: str) -> None:
+    """Give a table a header of two rows: the theme column's header merged
+    down over both (vMerge), a title merged over the other columns
+    (gridSpan) above their own headers."""
+    document = docx.Document(path)
+    header = document.tables[table_index].rows[0]._tr
+    top = copy.deepcopy(header)
+    cells = top.findall(qn("w:tc"))
+    for tc in cells[2:]:
+        top.remove(tc)
+    cells[1].get_or_add_tcPr().append(parse_xml(f'<w:gridSpan {nsdecls("w")} w:val="{len(cells) - 1}"/>'))
+    for t in cells[1].iter(qn("w:t")):
+        t.text = ""
+    cells[1].find(f"{qn('w:p')}/{qn('w:r')}/{qn('w:t')}").text = title
+    cells[0].get_or_add_tcPr().append(parse_xml(f'<w:vMerge {nsdecls("w")} w:val="restart"/>'))
+    header.addprevious(top)
+    theme = header.find(qn("w:tc"))
+    for paragraph in theme.findall(qn("w:p")):
+        theme.remove(paragraph)
+    theme.append(parse_xml(f"<w:p {nsdecls('w')}/>"))
+    theme.get_or_add_tcPr().append(parse_xml(f"<w:vMerge {nsdecls('w')}/>"))
+    document.save(path)

@@ -11,6 +11,7 @@ from make_docx import (
     restitution,
     theme_banner_rows,
     track_move_last_paragraph_up,
+    two_row_header,
     wrap_table_in_content_control,
 )
 
@@ -193,3 +194,14 @@ def test_theme_in_a_merged_banner_row_is_the_theme_of_the_rows_below(tmp_path):
         ("Zones blanches", "acces"), ("Pas d'imprimante à la maison", "acces"),
         ("Manque de vidéoprojecteurs", "enseigner_apprendre")]
     assert result.status == "ok"
+
+
+def test_header_of_two_rows_with_the_theme_header_merged_down(tmp_path):
+    path = restitution(tmp_path / "r.docx")
+    two_row_header(path, table_index=3, title="Plan d'action")
+    result = process_file(path, tmp_path)
+    assert result.status == "ok", result.message
+    action = result.restitution.actions[0]
+    assert (action.theme, action.quoi, action.acteurs) == (
+        "travailler_ensemble", ["Former les équipes"], ["rectorat", "canope"])
+    assert "Plan d'action" not in [i.text for i in result.items]
