@@ -252,3 +252,25 @@ def two_row_header(path: Path, table_index: int, title: str) -> None:
     theme.append(parse_xml(f"<w:p {nsdecls('w')}/>"))
     theme.get_or_add_tcPr().append(parse_xml(f"<w:vMerge {nsdecls('w')}/>"))
     document.save(path)
+
+
+def move_last_statements_to_a_new_row(path: Path, table_index: int, row: int) -> None:
+    """Insert a row below `row` as Word's "Insert below" does (a copy of the
+    row with its paragraph formats, list bullets included, and no text),
+    then move each statement column's last paragraph into it: the items are
+    the same, the new row's theme cell is an empty bulleted paragraph."""
+    document = docx.Document(path)
+    tr = document.tables[table_index].rows[row]._tr
+    new = copy.deepcopy(tr)
+    tr.addnext(new)
+    for k, (old_tc, new_tc) in enumerate(zip(tr.findall(qn("w:tc")), new.findall(qn("w:tc")))):
+        paragraphs = new_tc.findall(qn("w:p"))
+        for paragraph in paragraphs[1:]:
+            new_tc.remove(paragraph)
+        for run in paragraphs[0].findall(qn("w:r")):
+            paragraphs[0].remove(run)
+        old_paragraphs = old_tc.findall(qn("w:p"))
+        if k > 0 and len(old_paragraphs) > 1:
+            new_tc.remove(paragraphs[0])
+            new_tc.append(old_paragraphs[-1])
+    document.save(path)

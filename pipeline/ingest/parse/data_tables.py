@@ -91,8 +91,12 @@ class DataTables:
         theme's), the rows below leaving their theme cells empty.
         """
         raw = " ".join(line.text for line in theme_lines).strip()
-        if raw:
-            self.theme = _Theme(raw, resolve_theme(_theme_label(theme_lines)))
+        # A theme cell holding only a bullet is empty: a row added below a
+        # bulleted theme cell keeps its list format, and a PDF shows the
+        # bullet of the empty paragraph.
+        label = _theme_label(theme_lines)
+        if label:
+            self.theme = _Theme(raw, resolve_theme(label))
             return self.theme
         return self.theme or _Theme(raw, _NO_THEME)
 
