@@ -12,7 +12,7 @@ from pipeline.model import Line
 # PDFs (•, ▶, ◦, –) and authors type them by hand in DOCX cells.
 BULLET_GLYPHS = "▶►▸▹➢➤•◦‣∙·●○▪▫■□◆◇–—-*✓✔➔→"
 _BULLET_RE = re.compile(
-    rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]+\s*|\(?\d{{1,2}}[.)]\s+|[a-z][.)]\s+)"
+    rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]+\s*|\(?\d{{1,2}}[.)]\s+|\(?[a-z][.)]\s+)"
 )
 _GLYPH_ONLY_RE = re.compile(rf"^[\s{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]*$")
 _SPACES_RE = re.compile(r"\s+")
@@ -30,14 +30,18 @@ def fold(text: str) -> str:
 
 
 _NUMBERING_RE = re.compile(r"^\s*\(?\d{1,2}[.)]\s+\D")
+# A lettered list ("a.", "b)", "(c)"): Word's a, b, c numbering as a PDF
+# shows it, or letters typed by hand. Lower-case only ("A. Martin" is a
+# name), and a word must follow the mark.
+_LETTERING_RE = re.compile(r"^\s*\(?[a-z][.)]\s+[^\W\d_]")
 
 
 def starts_with_bullet(text: str) -> bool:
-    """True for a bullet glyph or list numbering ("1.", "2)") at the start."""
+    """True for a bullet glyph or list numbering ("1.", "2)", "a.", "b)") at the start."""
     stripped = text.lstrip()
     if not stripped:
         return False
-    if _NUMBERING_RE.match(stripped):
+    if _NUMBERING_RE.match(stripped) or _LETTERING_RE.match(stripped):
         return True
     if stripped[0] in BULLET_GLYPHS or "\uf000" <= stripped[0] <= "\uf8ff":
         # A dash glued to a word ("-Particulièrement") is punctuation, not a bullet.

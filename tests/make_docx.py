@@ -162,3 +162,115 @@ def duplicate_row(path: Path, table_index: int, row: int) -> None:
     tr = document.tables[table_index].rows[row]._tr
     tr.addnext(copy.deepcopy(tr))
     document.save(path)
+
+
+def _tracked(tag: str, revision: int) -> docx.oxml.xmlchemy.BaseOxmlElement:
+    return parse_xml(f'<w:{tag} {nsdecls("w")} w:id="{revision}" w:author="Relecteur" w:date="2020-11-20T10:00:00Z"/>')
+
+
+def track_move_last_paragraph_up(path: Path, table_index: int, row: int, col: int) -> None:
+    """Move a cell's last paragraph to the top of the cell with track
+    changes on, as Word records it: the text stays at its old place inside
+    w:moveFrom (in w:t) and is written again at the new place in w:moveTo."""
+    document = docx.Document(path)
+    cell = document.tables[table_index].cell(row, col)
+    old = cell.paragraphs[-1]._p
+    new = copy.deepcopy(old)
+    move_from = _tracked("moveFrom", 1)
+    for run in old.findall(qn("w:r")):
+        move_from.append(run)
+    old.append(move_from)
+    mark = parse_xml(f"<w:rPr {nsdecls('w')}/>")  # the paragraph mark moved too
+    mark.append(_tracked("moveFrom", 2))
+    old.get_or_add_pPr().append(mark)
+    move_to = _tracked("moveTo", 3)
+    for run in new.findall(qn("w:r")):
+        move_to.append(run)
+    new.append(move_to)
+    cell.paragraphs[0]._p.addprevious(new)
+    document.save(path)
+
+
+def non_breaking_hyphens(path: Path, table_index: int) -> None:
+    """Type every hyphen inside a word of a table as Word's non-breaking
+    hyphen (Ctrl+Shift+-), a w:noBreakHyphen element between two w:t."""
+    document = docx.Document(path)
+    for t in list(document.tables[table_index]._tbl.iter(qn("w:t"))):
+        pieces = (t.text or "").split("-")
+        t.text = pieces[0]
+        anchor = t
+        for piece in pieces[1:]:
+            hyphen = parse_xml(f"<w:noBreakHyphen {nsdecls('w')}/>")
+            text = parse_xml(f'<w:t {nsdecls("w")} xml:space="preserve"/>')
+            text.text = piece
+            anchor.addnext(hyphen)
+            hyphen.addnext(text)
+            anchor = text
+    document.save(path)
+
+
+def theme_banner_rows(path: Path, table_index: int) -> None:
+    """Write each row's theme as a banner: a row of one cell merged over
+    the table's width (gridSpan) above the row, whose theme cell is left
+    empty."""
+    document = docx.Document(path)
+    table = document.tables[table_index]
+    n_columns = len(table.columns)
+    for row in list(table.rows)[1:]:
+        theme_cell = row.cells[0]
+        if not theme_cell.text:
+            continue
+        banner = copy.deepcopy(row._tr)
+        for tc in banner.findall(qn("w:tc"))[1:]:
+            banner.remove(tc)
+        banner.find(qn("w:tc")).get_or_add_tcPr().append(
+            parse_xml(f'<w:gridSpan {nsdecls("w")} w:val="{n_columns}"/>'))
+        row._tr.addprevious(banner)
+        theme_cell.text = ""
+    document.save(path)
+
+
+def two_row_header(path: Path, table_index: int, title: str) -> None:
+    """Give a table a header of two rows: the theme column's header merged
+    down over both (vMerge), a title merged over the other columns
+    (gridSpan) above their own headers."""
+    document = docx.Document(path)
+    header = document.tables[table_index].rows[0]._tr
+    top = copy.deepcopy(header)
+    cells = top.findall(qn("w:tc"))
+    for tc in cells[2:]:
+        top.remove(tc)
+    cells[1].get_or_add_tcPr().append(parse_xml(f'<w:gridSpan {nsdecls("w")} w:val="{len(cells) - 1}"/>'))
+    for t in cells[1].iter(qn("w:t")):
+        t.text = ""
+    cells[1].find(f"{qn('w:p')}/{qn('w:r')}/{qn('w:t')}").text = title
+    cells[0].get_or_add_tcPr().append(parse_xml(f'<w:vMerge {nsdecls("w")} w:val="restart"/>'))
+    header.addprevious(top)
+    theme = header.find(qn("w:tc"))
+    for paragraph in theme.findall(qn("w:p")):
+        theme.remove(paragraph)
+    theme.append(parse_xml(f"<w:p {nsdecls('w')}/>"))
+    theme.get_or_add_tcPr().append(parse_xml(f"<w:vMerge {nsdecls('w')}/>"))
+    document.save(path)
+
+
+def move_last_statements_to_a_new_row(path: Path, table_index: int, row: int) -> None:
+    """Insert a row below `row` as Word's "Insert below" does (a copy of the
+    row with its paragraph formats, list bullets included, and no text),
+    then move each statement column's last paragraph into it: the items are
+    the same, the new row's theme cell is an empty bulleted paragraph."""
+    document = docx.Document(path)
+    tr = document.tables[table_index].rows[row]._tr
+    new = copy.deepcopy(tr)
+    tr.addnext(new)
+    for k, (old_tc, new_tc) in enumerate(zip(tr.findall(qn("w:tc")), new.findall(qn("w:tc")))):
+        paragraphs = new_tc.findall(qn("w:p"))
+        for paragraph in paragraphs[1:]:
+            new_tc.remove(paragraph)
+        for run in paragraphs[0].findall(qn("w:r")):
+            paragraphs[0].remove(run)
+        old_paragraphs = old_tc.findall(qn("w:p"))
+        if k > 0 and len(old_paragraphs) > 1:
+            new_tc.remove(paragraphs[0])
+            new_tc.append(old_paragraphs[-1])
+    document.save(path)

@@ -14,6 +14,10 @@ they are).
 - `Trame de restitution EGN 22_VF.pdf`: the national corpus's DOCX of that
   name exported to PDF by LibreOffice (7.4), whose introduction wraps the
   session's place at its hyphen ("Saint-|Brieuc").
+- `ille-et-vilaine_row_added.pdf`: the Ille-et-Vilaine DOCX with a row
+  added below its first diagnostic row (`make_docx.py`), the last statement
+  of each column moved into it: its theme cell is an empty bulleted
+  paragraph, whose bullet LibreOffice's PDF shows alone.
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
@@ -65,6 +69,15 @@ def make_pdf(tmp: Path, docx: Path) -> None:
     shutil.copy(tmp / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
 
 
+def make_row_added_pdf(tmp: Path) -> None:
+    from make_docx import move_last_statements_to_a_new_row
+
+    docx = tmp / "ille-et-vilaine_row_added.docx"
+    shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
+    move_last_statements_to_a_new_row(docx, table_index=1, row=1)
+    make_pdf(tmp, docx)
+
+
 def make_scan(tmp: Path, pdf: Path, pages_read: tuple[int, int], name: str,
               rotation: float = SCAN_ROTATION_DEGREES, noise: float = NOISE_SIGMA) -> None:
     first, last = pages_read
@@ -86,6 +99,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         make_odt(Path(tmp))
         make_pdf(Path(tmp), SOURCE / PDF_SOURCE)
+        make_row_added_pdf(Path(tmp))
         first, last = SCAN_PAGES
         make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
         if len(sys.argv) > 1:

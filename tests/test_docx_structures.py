@@ -7,7 +7,11 @@ from make_docx import (
     duplicate_row,
     merge_theme_cells,
     nest_table_in_cell,
+    non_breaking_hyphens,
     restitution,
+    theme_banner_rows,
+    track_move_last_paragraph_up,
+    two_row_header,
     wrap_table_in_content_control,
 )
 
@@ -142,3 +146,62 @@ def test_retex_whose_title_follows_its_theme_line_is_read(tmp_path):
     result, retex_items = _items(path, "retex", "retex")
     assert result.status == "ok", result.message
     assert [(i.text, i.theme) for i in retex_items] == [("Prêt de clés 4G aux familles sans connexion", "acces")]
+
+
+def test_tracked_move_reads_the_moved_text_once(tmp_path):
+    # Track changes on, a statement dragged to the top of its cell: Word
+    # keeps it at its old place in w:moveFrom until the move is accepted.
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Zones blanches", "Pas d'imprimante à la maison"],
+         ["Prêts de tablettes"]],
+    ])
+    track_move_last_paragraph_up(path, table_index=1, row=1, col=2)
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert [i.text for i in irritants] == ["Pas d'imprimante à la maison", "Zones blanches"]
+
+
+def test_non_breaking_hyphens_are_hyphens(tmp_path):
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Peu de tiers-lieux en milieu rural"], ["Prêts de tablettes"]],
+    ])
+    non_breaking_hyphens(path, table_index=1)
+    _, irritants = _items(path, "diagnostic", "irritant")
+    assert [i.text for i in irritants] == ["Peu de tiers-lieux en milieu rural"]
+
+
+def test_lettered_statements_lose_their_letters(tmp_path):
+    # Statements typed as a lettered list ("a.", "b)"), one paragraph each:
+    # the letters are numbering, not text.
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["a. Zones blanches", "b. Pas d'imprimante à la maison"],
+         ["a) Prêts de tablettes", "b) Aide du Département"]],
+    ])
+    _, irritants = _items(path, "diagnostic", "irritant")
+    _, points_forts = _items(path, "diagnostic", "point_fort")
+    assert [i.text for i in irritants] == ["Zones blanches", "Pas d'imprimante à la maison"]
+    assert [i.text for i in points_forts] == ["Prêts de tablettes", "Aide du Département"]
+
+
+def test_theme_in_a_merged_banner_row_is_the_theme_of_the_rows_below(tmp_path):
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", "", ["Zones blanches"], ["Prêts de tablettes"]],
+        ["", "", ["Pas d'imprimante à la maison"], ["Aide du Département"]],
+        ["Enseigner et apprendre avec le numérique", "", ["Manque de vidéoprojecteurs"], ["Classes virtuelles"]],
+    ])
+    theme_banner_rows(path, table_index=1)
+    result, irritants = _items(path, "diagnostic", "irritant")
+    assert [(i.text, i.theme) for i in irritants] == [
+        ("Zones blanches", "acces"), ("Pas d'imprimante à la maison", "acces"),
+        ("Manque de vidéoprojecteurs", "enseigner_apprendre")]
+    assert result.status == "ok"
+
+
+def test_header_of_two_rows_with_the_theme_header_merged_down(tmp_path):
+    path = restitution(tmp_path / "r.docx")
+    two_row_header(path, table_index=3, title="Plan d'action")
+    result = process_file(path, tmp_path)
+    assert result.status == "ok", result.message
+    action = result.restitution.actions[0]
+    assert (action.theme, action.quoi, action.acteurs) == (
+        "travailler_ensemble", ["Former les équipes"], ["rectorat", "canope"])
+    assert "Plan d'action" not in [i.text for i in result.items]

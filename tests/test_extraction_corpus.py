@@ -147,3 +147,15 @@ def test_a_word_cut_on_a_line_of_several_words_is_read_whole():
     result = process_file(CORPUS / "EGNum_Marne_synthese.pdf", CORPUS)
     texts = {item.text for item in result.items if item.section == "plan_action"}
     assert "Prévoir systématiquement une alternative papier pour les familles éloignées du numérique" in texts
+
+
+def test_theme_cell_holding_only_a_bullet_takes_the_theme_above():
+    """A row added below a bulleted theme cell keeps its list format: in
+    LibreOffice's PDF of the Ille-et-Vilaine DOCX so changed
+    (tests/make_ocr_fixtures.py) the new row's theme cell shows a lone "•".
+    It is an empty theme cell: the row is of the theme above, not unknown."""
+    pdf = FIXTURES / "generated" / "ille-et-vilaine_row_added.pdf"
+    result = process_file(pdf, pdf.parent)
+    scores = match_items(result, truth_of("EGNum_Ille_et_vilaine_synthese_def.docx"))
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+    assert "inconnu" not in {i.theme for i in result.items if i.section == "diagnostic"}

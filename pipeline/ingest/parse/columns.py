@@ -70,9 +70,20 @@ def section_of(roles: set[ColumnRole]) -> Section | None:
 
 
 def table_shape(table: Table) -> TableShape | None:
-    """The section and column roles of a data table, from its header row."""
+    """The section and column roles of a data table, from its header row.
+
+    A header of two rows names some columns in its first row only: a
+    cell merged down over both ("Thématique" beside a "Plan d'action" title
+    over Quoi, Comment, Qui…) is read in its first row, empty in the second.
+    """
+    above: tuple[ColumnRole | None, ...] = ()
     for header_index, row in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
-        roles = _header_roles(row)
+        own = _header_roles(row)
+        roles = tuple(
+            above[k] if role is None and not cell.text and k < len(above) else role
+            for k, (role, cell) in enumerate(zip(own, row))
+        )
+        above = own
         found = _named_roles(roles)
         if found is None:
             continue

@@ -74,17 +74,29 @@ class DataTables:
         for r, cells in _joined_rows(table, shape, first_row):
             row = _read_row(shape, r, cells)
             if row is None:
+                if not is_header_row(cells):
+                    self._theme_of(_theme_lines(shape, cells))
                 continue
-            theme = self._theme_of(row)
+            theme = self._theme_of(row.theme_lines)
             found.items.extend(_items(table, shape.section, row, theme))
             if shape.section is Section.PLAN_ACTION:
                 found.actions.append(_action_row(theme.match.code, row))
 
-    def _theme_of(self, row: _Row) -> _Theme:
-        """The row's theme: its own theme cell's, else the last one above it."""
-        raw = " ".join(line.text for line in row.theme_lines).strip()
-        if raw:
-            self.theme = _Theme(raw, resolve_theme(_theme_label(row.theme_lines)))
+    def _theme_of(self, theme_lines: list[Line]) -> _Theme:
+        """A row's theme: its own theme cell's, else the last one above it.
+
+        A row of a theme and no statements sets the theme too: the theme
+        written as a banner, a full-width merged row above its rows (the
+        reader gives a merged cell's text to its first column, the
+        theme's), the rows below leaving their theme cells empty.
+        """
+        raw = " ".join(line.text for line in theme_lines).strip()
+        # A theme cell holding only a bullet is empty: a row added below a
+        # bulleted theme cell keeps its list format, and a PDF shows the
+        # bullet of the empty paragraph.
+        label = _theme_label(theme_lines)
+        if label:
+            self.theme = _Theme(raw, resolve_theme(label))
             return self.theme
         return self.theme or _Theme(raw, _NO_THEME)
 

@@ -30,7 +30,9 @@ _HEADING_RE = re.compile(r"(?:heading|titre|überschrift)\s*(\d)", re.I)
 _TRANSPARENT = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:smartTag")}
 # Drawings and text boxes hold logos and cover art, and Word stores them
 # twice (mc:Choice and mc:Fallback): their text is not the document's.
-_SKIPPED = {qn("w:delText"), qn("w:instrText"), qn("w:pPr"), qn("w:rPr"), qn("w:del"),
+# A tracked move keeps the moved text at its old place too (w:moveFrom,
+# in w:t like any text): only its new place (w:moveTo) is read.
+_SKIPPED = {qn("w:delText"), qn("w:instrText"), qn("w:pPr"), qn("w:rPr"), qn("w:del"), qn("w:moveFrom"),
             qn("w:drawing"), qn("w:pict"), qn("w:object"),
             "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
 
@@ -167,6 +169,8 @@ def _runs_text(element: _Element) -> Iterator[str]:
         elif tag in (qn("w:br"), qn("w:cr")):
             if child.get(qn("w:type")) not in ("page", "column"):
                 yield "\n"
+        elif tag == qn("w:noBreakHyphen"):  # Ctrl+Shift+-: a hyphen the line may not break at
+            yield "-"
         elif tag == qn("w:sym"):
             yield _SYMBOLS.get((child.get(qn("w:char")) or "").upper(), "")
         elif tag in _SKIPPED:
