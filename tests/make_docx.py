@@ -5,6 +5,7 @@ check-box content controls, tables wrapped in content controls."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import docx
@@ -273,4 +274,31 @@ def move_last_statements_to_a_new_row(path: Path, table_index: int, row: int) ->
         if k > 0 and len(old_paragraphs) > 1:
             new_tc.remove(paragraphs[0])
             new_tc.append(old_paragraphs[-1])
+    document.save(path)
+
+
+_TYPED_BULLET_RE = re.compile(r"^\s*[▶•◦\-–]\s*")
+
+
+def plain_statements(path: Path) -> None:
+    """Set every statement of the data tables (the tables whose header
+    opens with "Thématique", all columns but the theme) as a plain
+    paragraph: list format, list style, indent and a typed bullet removed,
+    one statement per paragraph as before."""
+    document = docx.Document(path)
+    for table in document.tables:
+        if not table.rows or "mati" not in table.rows[0].cells[0].text:
+            continue
+        for tr in table._tbl.findall(qn("w:tr"))[1:]:
+            for tc in tr.findall(qn("w:tc"))[1:]:
+                for paragraph in tc.findall(qn("w:p")):
+                    texts = [t for t in paragraph.iter(qn("w:t")) if t.text]
+                    if not "".join(t.text for t in texts).strip():
+                        continue
+                    properties = paragraph.find(qn("w:pPr"))
+                    for tag in ("w:numPr", "w:pStyle", "w:ind"):
+                        found = properties.find(qn(tag)) if properties is not None else None
+                        if found is not None:
+                            properties.remove(found)
+                    texts[0].text = _TYPED_BULLET_RE.sub("", texts[0].text, count=1)
     document.save(path)

@@ -18,6 +18,10 @@ they are).
   added below its first diagnostic row (`make_docx.py`), the last statement
   of each column moved into it: its theme cell is an empty bulleted
   paragraph, whose bullet LibreOffice's PDF shows alone.
+- `ille-et-vilaine_plain.pdf`: the Ille-et-Vilaine DOCX with its
+  statements set as plain paragraphs (`make_docx.py`'s `plain_statements`:
+  no bullet, one statement per paragraph, 1 pt spacing after), which
+  LibreOffice's PDF tells apart only by that spacing.
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
@@ -78,6 +82,15 @@ def make_row_added_pdf(tmp: Path) -> None:
     make_pdf(tmp, docx)
 
 
+def make_plain_pdf(tmp: Path) -> None:
+    from make_docx import plain_statements
+
+    docx = tmp / "ille-et-vilaine_plain.docx"
+    shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
+    plain_statements(docx)
+    make_pdf(tmp, docx)
+
+
 def make_scan(tmp: Path, pdf: Path, pages_read: tuple[int, int], name: str,
               rotation: float = SCAN_ROTATION_DEGREES, noise: float = NOISE_SIGMA) -> None:
     first, last = pages_read
@@ -100,6 +113,7 @@ if __name__ == "__main__":
         make_odt(Path(tmp))
         make_pdf(Path(tmp), SOURCE / PDF_SOURCE)
         make_row_added_pdf(Path(tmp))
+        make_plain_pdf(Path(tmp))
         first, last = SCAN_PAGES
         make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
         if len(sys.argv) > 1:

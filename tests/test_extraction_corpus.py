@@ -159,3 +159,14 @@ def test_theme_cell_holding_only_a_bullet_takes_the_theme_above():
     scores = match_items(result, truth_of("EGNum_Ille_et_vilaine_synthese_def.docx"))
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
     assert "inconnu" not in {i.theme for i in result.items if i.section == "diagnostic"}
+
+
+def test_plain_paragraph_statements_of_a_pdf_are_told_by_their_spacing():
+    """Statements typed as plain paragraphs (no bullet) that wrap to the
+    cell's edge: LibreOffice's PDF of the Ille-et-Vilaine DOCX so changed
+    (tests/make_ocr_fixtures.py) sets nothing between them but the
+    paragraphs' 1 pt spacing after. Each is a statement, as in the DOCX."""
+    pdf = FIXTURES / "generated" / "ille-et-vilaine_plain.pdf"
+    result = process_file(pdf, pdf.parent)
+    scores = match_items(result, truth_of("EGNum_Ille_et_vilaine_synthese_def.docx"))
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]

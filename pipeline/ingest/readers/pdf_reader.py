@@ -147,15 +147,21 @@ def read_pdf(source: Path | BinaryIO) -> Layout:
         if not pages:
             raise RejectedFile("empty", "Le PDF ne contient aucune page.")
         raise ScannedPdf(len(pages))
-    return layout_from_pages(pages)
+    return layout_from_pages(pages, text_layer=True)
 
 
-def layout_from_pages(pages: list[_Page]) -> Layout:
-    """The whole-document passes, the same for text-layer and OCR pages."""
+def layout_from_pages(pages: list[_Page], text_layer: bool = False) -> Layout:
+    """The whole-document passes, the same for text-layer and OCR pages.
+
+    Only a text layer (`text_layer`) tells paragraphs by their spacing: its
+    lines are placed to a tenth of a point, while OCR boxes follow the
+    letters (a line without descenders ends higher) and vary by more than
+    a paragraph's spacing.
+    """
     _drop_running_lines(pages)
     right_edge = max((line.x1 for page in pages for line in page.lines), default=0.0)
     _stitch_tables(pages)
-    return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages)), n_pages=len(pages))
+    return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages), text_layer), n_pages=len(pages))
 
 
 def _read_pages(source: Path | BinaryIO) -> Iterator[_Page]:
@@ -367,7 +373,7 @@ def _vocabulary(pages: list[_Page]) -> Counter[str]:
     return words
 
 
-def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> list[Block]:
+def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str], text_layer: bool) -> list[Block]:
     blocks: list[Block] = []
     n_tables = 0
     for page in pages:
@@ -380,7 +386,7 @@ def _blocks(pages: list[_Page], right_edge: float, vocabulary: Counter[str]) -> 
         entries.sort(key=lambda e: e[0])
         for _, entry in entries:
             if isinstance(entry, _PTable):
-                blocks.append(_to_table(entry, n_tables, vocabulary))
+                blocks.append(_to_table(entry, n_tables, vocabulary, text_layer))
                 n_tables += 1
             else:
                 for i, line in enumerate(entry):
@@ -448,12 +454,47 @@ def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[s
     return not (is_french_word(head[-1]) or vocabulary[head[-1]] >= 2)
 
 
-def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], above: _PLine | None = None) -> list[Line]:
+def _usual_gaps(table: _PTable) -> dict[float, float]:
+    """By font size, the most common blank between two lines of a cell
+    without bullets (the smallest of equally common ones): the blank
+    between the lines of one paragraph, as most lines are, in a table whose
+    paragraphs are placed alike. Bulleted cells are left out: a line
+    opening with a bullet from another font sits a little apart."""
+    gaps: dict[float, Counter[float]] = {}
+    for row in table.rows:
+        for cell in row:
+            if any(starts_with_bullet(line.text) for line in cell.lines):
+                continue
+            for prev, line in zip(cell.lines, cell.lines[1:]):
+                if prev.page == line.page and abs(line.size - prev.size) <= SETTINGS.size_tolerance_pt:
+                    gaps.setdefault(prev.size, Counter())[round(line.top - prev.bottom, 1)] += 1
+    return {size: max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0] for size, counts in gaps.items()}
+
+
+def _spaced(prev: _PLine, line: _PLine, usual_gaps: dict[float, float]) -> bool:
+    """True when a paragraph's spacing after separates `prev` from `line`.
+
+    Statements typed as plain paragraphs (no bullet) in a cell that wrap
+    to its right edge are told apart by nothing else: a LibreOffice PDF of
+    such a DOCX placed "Les médiateurs numériques | dans les quartiers
+    prioritaires | Le prêt de matériel aux" 1.2, then 2.2 points apart
+    (the paragraphs' 1 pt spacing after), and "Le" would not have fitted.
+    """
+    usual = usual_gaps.get(prev.size)
+    return usual is not None and line.top - prev.bottom > usual + SETTINGS.paragraph_spacing_pt
+
+
+def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], above: _PLine | None = None,
+                usual_gaps: dict[float, float] | None = None) -> list[Line]:
     """The cell's lines. `above` is the last line of the same column in the
     row above when a page break cut the row between them: the parser joins
-    the two halves, and a word cut there ("Accompagnem|ent") is glued too."""
+    the two halves, and a word cut there ("Accompagnem|ent") is glued too.
+    `usual_gaps` (`_usual_gaps`, text layers only) separates the plain
+    paragraphs of a cell without bullets by their spacing; bullets separate
+    the others."""
     bullet_x = [line.x0 for line in cell.lines if starts_with_bullet(line.text)]
     base = min(bullet_x) if bullet_x else None
+    gaps = usual_gaps if usual_gaps is not None and base is None else {}
     out: list[Line] = []
     prev: _PLine | None = None
     for line in cell.lines:
@@ -461,7 +502,7 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], abov
         if prev is not None and (prev.page != line.page or line.text[:1].islower()):
             continues = not starts_with_bullet(line.text)
         else:
-            continues = prev is not None and _wraps(prev, line, right_limit)
+            continues = prev is not None and _wraps(prev, line, right_limit) and not _spaced(prev, line, gaps)
         if prev is None:
             glue = above is not None and _glued(above, line, right_limit, vocabulary)
         else:
@@ -474,19 +515,21 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], abov
     return out
 
 
-def _to_table(table: _PTable, index: int, vocabulary: Counter[str]) -> Table:
+def _to_table(table: _PTable, index: int, vocabulary: Counter[str], text_layer: bool) -> Table:
     pads = [
         cell.x1 - max(line.x1 for line in cell.lines)
         for row in table.rows for cell in row if cell.lines and cell.x1 > cell.x0
     ]
     pad = min(max(min(pads, default=SETTINGS.cell_padding_pt), SETTINGS.min_cell_padding_pt),
               SETTINGS.max_cell_padding_pt)
+    usual_gaps = _usual_gaps(table) if text_layer else None
     rows = []
     for r, row in enumerate(table.rows):
         above = table.rows[r - 1] if r in table.continued_rows and r > 0 else []
         rows.append([
             Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary,
-                                   above[k].lines[-1] if k < len(above) and above[k].lines else None))
+                                   above[k].lines[-1] if k < len(above) and above[k].lines else None,
+                                   usual_gaps))
             for k, cell in enumerate(row)
         ])
     return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages),
