@@ -280,11 +280,11 @@ def move_last_statements_to_a_new_row(path: Path, table_index: int, row: int) ->
 _TYPED_BULLET_RE = re.compile(r"^\s*[▶•◦\-–]\s*")
 
 
-def plain_statements(path: Path) -> None:
+def plain_statements(path: Path, mark: str = "") -> None:
     """Set every statement of the data tables (the tables whose header
     opens with "Thématique", all columns but the theme) as a plain
     paragraph: list format, list style, indent and a typed bullet removed,
-    one statement per paragraph as before."""
+    one statement per paragraph as before; `mark` ("- ") typed before each."""
     document = docx.Document(path)
     for table in document.tables:
         if not table.rows or "mati" not in table.rows[0].cells[0].text:
@@ -300,5 +300,7 @@ def plain_statements(path: Path) -> None:
                         found = properties.find(qn(tag)) if properties is not None else None
                         if found is not None:
                             properties.remove(found)
-                    texts[0].text = _TYPED_BULLET_RE.sub("", texts[0].text, count=1)
+                    texts[0].text = mark + _TYPED_BULLET_RE.sub("", texts[0].text, count=1)
+                    if mark:  # its trailing space kept
+                        texts[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     document.save(path)

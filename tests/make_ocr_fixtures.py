@@ -22,6 +22,9 @@ they are).
   statements set as plain paragraphs (`make_docx.py`'s `plain_statements`:
   no bullet, one statement per paragraph, 1 pt spacing after), which
   LibreOffice's PDF tells apart only by that spacing.
+- `ille-et-vilaine_dashes.pdf`: the same, each statement opened by a typed
+  "- ": its plan d'action table starts so low on a page that the page break
+  cuts its header row ("Thématique concernée | (parmi les 5)").
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
@@ -82,12 +85,12 @@ def make_row_added_pdf(tmp: Path) -> None:
     make_pdf(tmp, docx)
 
 
-def make_plain_pdf(tmp: Path) -> None:
+def make_plain_pdf(tmp: Path, name: str, mark: str = "") -> None:
     from make_docx import plain_statements
 
-    docx = tmp / "ille-et-vilaine_plain.docx"
+    docx = tmp / f"{name}.docx"
     shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
-    plain_statements(docx)
+    plain_statements(docx, mark)
     make_pdf(tmp, docx)
 
 
@@ -113,7 +116,8 @@ if __name__ == "__main__":
         make_odt(Path(tmp))
         make_pdf(Path(tmp), SOURCE / PDF_SOURCE)
         make_row_added_pdf(Path(tmp))
-        make_plain_pdf(Path(tmp))
+        make_plain_pdf(Path(tmp), "ille-et-vilaine_plain")
+        make_plain_pdf(Path(tmp), "ille-et-vilaine_dashes", mark="- ")
         first, last = SCAN_PAGES
         make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
         if len(sys.argv) > 1:

@@ -170,3 +170,16 @@ def test_plain_paragraph_statements_of_a_pdf_are_told_by_their_spacing():
     result = process_file(pdf, pdf.parent)
     scores = match_items(result, truth_of("EGNum_Ille_et_vilaine_synthese_def.docx"))
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+
+
+def test_the_rest_of_a_header_row_a_page_break_cut_gives_no_statement():
+    """LibreOffice's PDF of the Ille-et-Vilaine DOCX with typed "- "
+    statements (tests/make_ocr_fixtures.py) starts its plan d'action at the
+    foot of a page: the page break cuts the header row, whose rest
+    ("(parmi les 5) | principaux (Quoi) | (Comment) …") opens the next page.
+    It is the header's, not a row of statements nor an action."""
+    pdf = FIXTURES / "generated" / "ille-et-vilaine_dashes.pdf"
+    result = process_file(pdf, pdf.parent)
+    truth = truth_of("EGNum_Ille_et_vilaine_synthese_def.docx")
+    assert sorted(item.text for item in result.items) == sorted(item["text"] for item in truth["items"])
+    assert len(result.restitution.actions) == len(truth["actions"])

@@ -101,6 +101,10 @@ class DataTables:
         return self.theme or _Theme(raw, _NO_THEME)
 
 
+# What may open a theme cell's text before its first word.
+_OPENING_MARKS = "([«\"'“‘ "
+
+
 def _joined_rows(table: Table, shape: TableShape, first_row: int) -> list[tuple[int, list[Cell]]]:
     """The rows below the header, each row cut by a page break joined back
     to the row above; a cut header's rest is dropped."""
@@ -118,13 +122,14 @@ def _joined_rows(table: Table, shape: TableShape, first_row: int) -> list[tuple[
 def _continues(shape: TableShape, previous: list[Cell] | None, row: list[Cell]) -> bool:
     """Whether a row opening a new page is the rest of the row above.
 
-    Its theme cell decides: empty or starting in lower case, it goes
-    on; naming no theme or the same theme as the row above, it is the
-    label's tail ("…RESPONSABLE ET | SOUVERAIN"); naming another theme,
-    it is a new row.
+    Its theme cell decides: empty or starting in lower case, after any
+    opening bracket or quote, it goes on ("(parmi les 5)", the rest of a
+    header the page break cut, is dropped so); naming no theme or the
+    same theme as the row above, it is the label's tail ("…RESPONSABLE
+    ET | SOUVERAIN"); naming another theme, it is a new row.
     """
     theme = _theme_label(_theme_lines(shape, row))
-    if not theme or theme[:1].islower():
+    if not theme or theme.lstrip(_OPENING_MARKS)[:1].islower():
         return True
     if previous is None:
         return False
