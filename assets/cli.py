@@ -25,6 +25,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -35,7 +36,7 @@ import dagster as dg
 
 from assets.partitions import FILES, partition_range_tags
 from assets.publication import current_version, is_published
-from assets.resources import resources
+from assets.resources import LOADER_THREAD, resources
 from assets.runs import fail_dead_runs, outputs_holders, process_tags
 from pipeline.ingest.sources import identities
 from pipeline.publish.locks import Holder, LockBusy, exclusive
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         code, sentence = explain(error, args.attente)
         _log_details(log_path, error)
         print(f"{sentence} Détails : {log_path}", file=sys.stderr)
-        return code
+        return _ended(code)
     # The process ends with this command: the garbage collection Python runs
     # at exit would walk everything the run loaded (spaCy's model, the
     # tables) only to free it, 2.5 s after a national run.
@@ -298,6 +299,19 @@ def sync_partitions(instance: dg.DagsterInstance, keys: list[str]) -> list[str]:
     for key in gone:
         instance.delete_dynamic_partition(FILES.name, key)
     return instance.get_dynamic_partitions(FILES.name)
+
+
+def _ended(code: int) -> int:
+    """A run stopped or failed while the files were read may leave the
+    classifier's warm-up loading spaCy in its thread: Python's exit would
+    tear the modules down under it, and the process would die of SIGSEGV
+    or SIGABRT instead of giving `code`. Everything is printed and logged
+    by then, the extraction processes stopped: the process ends at once."""
+    if any(thread.name == LOADER_THREAD and thread.is_alive() for thread in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -149,6 +149,10 @@ class ResultStore(dg.ConfigurableResource):
         return ResultCache(Path(self.path).resolve(), model="" if active == SHIPPED else active)
 
 
+# The thread that loads the classifier while the files are read.
+LOADER_THREAD = "chargement-classifieur"
+
+
 class ClassifierResource(dg.ConfigurableResource):
     """The spaCy classifier: never loaded when the code location loads, at
     most once per run process, and only when a statement needs classifying
@@ -173,7 +177,7 @@ class ClassifierResource(dg.ConfigurableResource):
 
     def warm_up_in_background(self) -> None:
         if self._classifier is None and self._loader is None:
-            self._loader = threading.Thread(target=self._try_load, name="chargement-classifieur", daemon=True)
+            self._loader = threading.Thread(target=self._try_load, name=LOADER_THREAD, daemon=True)
             self._loader.start()
 
     def settle(self) -> None:
