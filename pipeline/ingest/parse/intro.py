@@ -8,6 +8,7 @@ as glyphs (the DOCX reader turns Word check-box controls into ☒/☐ too).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from pipeline.contract import PARTICIPANT_CATEGORIES
 from pipeline.ingest.normalize.dates import parse_date_place
@@ -84,23 +85,21 @@ def _read_intro(table: Table, meta: SessionMeta, participants: dict[str, Partici
 def _joined_text(cells: list[Cell]) -> str:
     """The cells' text with each cell's wrapped lines joined as a
     statement's are: a place cut at its hyphen ("Saint-|Brieuc", as a PDF
-    wraps it) is one name again, not "Saint- Brieuc". A cell repeated by a
-    horizontal merge counts once, as in `_row_text`."""
-    texts: list[str] = []
-    for cell in cells:
-        text = join_lines(cell.lines)
-        if text and text not in texts:
-            texts.append(text)
-    return "\n".join(texts)
+    wraps it) is one name again, not "Saint- Brieuc"."""
+    return _distinct(join_lines(cell.lines) for cell in cells)
 
 
 def _row_text(cells: list[Cell]) -> str:
-    texts: list[str] = []
-    for cell in cells:
-        text = cell.text
-        if text and text not in texts:
-            texts.append(text)
-    return "\n".join(texts)
+    return _distinct(cell.text for cell in cells)
+
+
+def _distinct(texts: Iterable[str]) -> str:
+    """The texts one per line, a cell repeated by a horizontal merge once."""
+    kept: list[str] = []
+    for text in texts:
+        if text and text not in kept:
+            kept.append(text)
+    return "\n".join(kept)
 
 
 def _participant_category(text: str) -> str | None:
