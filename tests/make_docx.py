@@ -304,3 +304,77 @@ def plain_statements(path: Path, mark: str = "") -> None:
                     if mark:  # its trailing space kept
                         texts[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     document.save(path)
+
+
+def _data_tables(document) -> list:
+    """The data tables: those whose header opens with "Thématique"."""
+    return [table for table in document.tables if table.rows and "mati" in table.rows[0].cells[0].text]
+
+
+def _drop_first_column(tbl) -> None:
+    for tr in tbl.findall(qn("w:tr")):
+        tr.remove(tr.findall(qn("w:tc"))[0])
+    grid = tbl.find(qn("w:tblGrid"))
+    grid.remove(grid.findall(qn("w:gridCol"))[0])
+
+
+def _theme_groups(tbl) -> list[tuple[str, list]]:
+    """The data rows, grouped under the theme written in their first cell
+    (a row with an empty theme cell belongs to the theme above)."""
+    groups: list[tuple[str, list]] = []
+    for tr in tbl.findall(qn("w:tr"))[1:]:
+        theme = "".join(t.text or "" for t in tr.findall(qn("w:tc"))[0].iter(qn("w:t"))).strip()
+        if theme or not groups:
+            groups.append((theme, []))
+        groups[-1][1].append(tr)
+    return groups
+
+
+def drop_theme_column(path: Path) -> None:
+    """Delete every data table's theme column, writing the themes nowhere."""
+    document = docx.Document(path)
+    for table in _data_tables(document):
+        _drop_first_column(table._tbl)
+    document.save(path)
+
+
+def theme_column_as_banners(path: Path) -> None:
+    """Delete every data table's theme column and write each theme as a
+    banner instead: a row of one cell, merged over the table's width
+    (gridSpan), above the theme's rows."""
+    document = docx.Document(path)
+    for table in _data_tables(document):
+        tbl = table._tbl
+        groups = _theme_groups(tbl)
+        _drop_first_column(tbl)
+        width = len(tbl.find(qn("w:tblGrid")).findall(qn("w:gridCol")))
+        for theme, rows in groups:
+            banner = parse_xml(f'<w:tr {nsdecls("w")}><w:tc><w:tcPr><w:gridSpan w:val="{width}"/></w:tcPr>'
+                               f'<w:p><w:r><w:rPr><w:b/></w:rPr><w:t/></w:r></w:p></w:tc></w:tr>')
+            banner.find(".//" + qn("w:t")).text = theme
+            rows[0].addprevious(banner)
+    document.save(path)
+
+
+def theme_column_as_headings(path: Path) -> None:
+    """Delete every data table's theme column and give each theme a table
+    of its own (the header repeated) under a paragraph naming the theme."""
+    document = docx.Document(path)
+    for table in _data_tables(document):
+        tbl = table._tbl
+        groups = _theme_groups(tbl)
+        _drop_first_column(tbl)
+        template = copy.deepcopy(tbl)
+        for tr in template.findall(qn("w:tr"))[1:]:
+            template.remove(tr)
+        anchor = tbl
+        for theme, rows in groups:
+            heading = document.add_paragraph(theme)._p  # created at the end, moved below
+            part = copy.deepcopy(template)
+            for tr in rows:
+                part.append(tr)
+            anchor.addnext(heading)
+            heading.addnext(part)
+            anchor = part
+        tbl.getparent().remove(tbl)
+    document.save(path)

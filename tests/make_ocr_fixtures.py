@@ -25,6 +25,10 @@ they are).
 - `ille-et-vilaine_dashes.pdf`: the same, each statement opened by a typed
   "- ": its plan d'action table starts so low on a page that the page break
   cuts its header row ("Thématique concernée | (parmi les 5)").
+- `ille-et-vilaine_theme_banners.pdf` and `ille-et-vilaine_theme_headings.pdf`:
+  the Ille-et-Vilaine DOCX with no theme column in its data tables, each
+  theme written instead in a banner row above its rows, or in a paragraph
+  above a table of its own (`make_docx.py`).
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
@@ -46,6 +50,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +90,13 @@ def make_row_added_pdf(tmp: Path) -> None:
     make_pdf(tmp, docx)
 
 
+def make_themeless_pdf(tmp: Path, name: str, change: Callable[[Path], None]) -> None:
+    docx = tmp / f"{name}.docx"
+    shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
+    change(docx)
+    make_pdf(tmp, docx)
+
+
 def make_plain_pdf(tmp: Path, name: str, mark: str = "") -> None:
     from make_docx import plain_statements
 
@@ -118,6 +130,10 @@ if __name__ == "__main__":
         make_row_added_pdf(Path(tmp))
         make_plain_pdf(Path(tmp), "ille-et-vilaine_plain")
         make_plain_pdf(Path(tmp), "ille-et-vilaine_dashes", mark="- ")
+        from make_docx import theme_column_as_banners, theme_column_as_headings
+
+        make_themeless_pdf(Path(tmp), "ille-et-vilaine_theme_banners", theme_column_as_banners)
+        make_themeless_pdf(Path(tmp), "ille-et-vilaine_theme_headings", theme_column_as_headings)
         first, last = SCAN_PAGES
         make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
         if len(sys.argv) > 1:

@@ -3,17 +3,25 @@ content controls. Each test builds a real DOCX and reads it back."""
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+from conftest import CORPUS, truth_of
 from make_docx import (
+    drop_theme_column,
     duplicate_row,
     merge_theme_cells,
     nest_table_in_cell,
     non_breaking_hyphens,
     restitution,
     theme_banner_rows,
+    theme_column_as_banners,
+    theme_column_as_headings,
     track_move_last_paragraph_up,
     two_row_header,
     wrap_table_in_content_control,
 )
+from support import match_items
 
 from pipeline.ingest.process import process_file
 
@@ -205,3 +213,39 @@ def test_header_of_two_rows_with_the_theme_header_merged_down(tmp_path):
     assert (action.theme, action.quoi, action.acteurs) == (
         "travailler_ensemble", ["Former les équipes"], ["rectorat", "canope"])
     assert "Plan d'action" not in [i.text for i in result.items]
+
+
+@pytest.mark.parametrize("write_themes", [theme_column_as_banners, theme_column_as_headings])
+def test_data_tables_without_a_theme_column_take_the_theme_written_around_them(tmp_path, write_themes):
+    """The Ille-et-Vilaine restitution with no theme column in its data
+    tables, each theme written instead in a merged banner row above its
+    rows, or in a paragraph above a table of its own: every statement is
+    read, under its theme, and no banner or heading is a statement."""
+    name = "EGNum_Ille_et_vilaine_synthese_def.docx"
+    path = tmp_path / name
+    shutil.copy(CORPUS / name, path)
+    write_themes(path)
+    result = process_file(path, tmp_path)
+    truth = truth_of(name)
+    assert result.status == "ok", result.message
+    scores = match_items(result, truth)
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+    assert [a.theme for a in result.restitution.actions] == [a["theme"] for a in truth["actions"]]
+
+
+def test_a_table_without_a_theme_column_or_a_theme_around_it_keeps_its_rows(tmp_path):
+    """With no theme written anywhere, the rows are read all the same, of
+    an unknown theme (the pipeline quarantines them); a row holding only a
+    RETEX title is a statement, not a banner."""
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[
+        ["Un égal accès au numérique pour tous", ["Prêt de tablettes"], ["Zones blanches"], ["Aide du Département"]],
+        ["", ["Classes virtuelles au collège"], "", ""],
+    ])
+    drop_theme_column(path)
+    result = process_file(path, tmp_path)
+    assert result.status == "ok", result.message
+    diagnostic = [(i.role, i.text, i.theme) for i in result.items if i.section == "diagnostic"]
+    assert diagnostic == [
+        ("retex", "Prêt de tablettes", "inconnu"), ("irritant", "Zones blanches", "inconnu"),
+        ("point_fort", "Aide du Département", "inconnu"), ("retex", "Classes virtuelles au collège", "inconnu")]
+    assert len(result.restitution.actions) == 1

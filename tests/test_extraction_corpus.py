@@ -183,3 +183,18 @@ def test_the_rest_of_a_header_row_a_page_break_cut_gives_no_statement():
     truth = truth_of("EGNum_Ille_et_vilaine_synthese_def.docx")
     assert sorted(item.text for item in result.items) == sorted(item["text"] for item in truth["items"])
     assert len(result.restitution.actions) == len(truth["actions"])
+
+
+@pytest.mark.parametrize("name", ["ille-et-vilaine_theme_banners.pdf", "ille-et-vilaine_theme_headings.pdf"])
+def test_pdf_data_tables_without_a_theme_column_take_the_theme_written_around_them(name):
+    """LibreOffice's PDFs of the Ille-et-Vilaine DOCX whose data tables lost
+    their theme column, each theme written in a banner row above its rows
+    or in a paragraph above a table of its own (tests/make_ocr_fixtures.py),
+    tables cut by page breaks: every statement under its theme."""
+    pdf = FIXTURES / "generated" / name
+    result = process_file(pdf, pdf.parent)
+    truth = truth_of("EGNum_Ille_et_vilaine_synthese_def.docx")
+    assert result.status == "ok", result.message
+    scores = match_items(result, truth)
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+    assert [a.theme for a in result.restitution.actions] == [a["theme"] for a in truth["actions"]]

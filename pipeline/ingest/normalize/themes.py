@@ -65,6 +65,12 @@ _FUZZY_THRESHOLD = 80
 # would otherwise take the first theme listed; a typo of one label beats
 # the others by 10 points and more.
 _FUZZY_TIE_MARGIN = 2.0
+# A theme named on a line of its own is a label, not a sentence: the
+# longest official label has 13 words, a number and a short form added.
+MAX_LABEL_WORDS = 20
+# The rules' names (ThemeMatch.rule, shown to analysts).
+_KEYWORD_RULE = "mots-clés"
+_NUMBER_RULE = "numéro"
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,25 @@ def resolve_theme(raw: str) -> ThemeMatch:
     number = _NUMBER_RE.search(fold(raw))
     if number:
         digit = next(g for g in number.groups() if g)
-        return ThemeMatch(PREAMBLE_ORDER[int(digit) - 1], 0.9, "numéro")
+        return ThemeMatch(PREAMBLE_ORDER[int(digit) - 1], 0.9, _NUMBER_RULE)
     return ThemeMatch(UNKNOWN, 0.0, "aucune règle")
+
+
+def named_theme(raw: str) -> ThemeMatch | None:
+    """The theme a line names on its own, or None.
+
+    Stricter than `resolve_theme`, which reads a cell known to hold a
+    theme: here the line could as well be a statement (a banner row of a
+    table without a theme column, a paragraph above a table). It must be
+    as short as a label and name two of one theme's words ("Travailler
+    ensemble autrement"), or be a bare number ("Thème 3", "#3").
+    """
+    if len(raw.split()) > MAX_LABEL_WORDS:
+        return None
+    match = resolve_theme(raw)
+    if match.rule == _NUMBER_RULE or (match.rule == _KEYWORD_RULE and match.confidence == 1.0):
+        return match
+    return None
 
 
 def _by_keywords(text: str) -> ThemeMatch | None:
@@ -101,7 +124,7 @@ def _by_keywords(text: str) -> ThemeMatch | None:
     (best, top), (_, second) = ranked[0], ranked[1]
     if top == 0 or top == second:
         return None
-    return ThemeMatch(best, 1.0 if top >= 2 else 0.9, "mots-clés")
+    return ThemeMatch(best, 1.0 if top >= 2 else 0.9, _KEYWORD_RULE)
 
 
 def _by_fuzzy(text: str) -> ThemeMatch | None:

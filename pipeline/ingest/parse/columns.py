@@ -22,7 +22,8 @@ ColumnRole: TypeAlias = Role | Literal["theme"]
 # A header cell is short: a longer cell is data, whatever words it holds.
 MAX_HEADER_CHARS = 160
 # A header row names the theme column and at least two others: a data row
-# may well mention a theme, or "les acteurs", in one cell.
+# may well mention a theme, or "les acteurs", in one cell. A header without
+# a theme column names as many (`_themeless_roles`).
 MIN_HEADER_ROLES = 3
 # The header is a table's first row, or its second below a title row.
 HEADER_SEARCH_ROWS = 2
@@ -84,7 +85,7 @@ def table_shape(table: Table) -> TableShape | None:
             for k, (role, cell) in enumerate(zip(own, row))
         )
         above = own
-        found = _named_roles(roles)
+        found = _named_roles(roles) or _themeless_roles(roles, row)
         if found is None:
             continue
         section = section_of(found)
@@ -107,6 +108,19 @@ def _named_roles(roles: tuple[ColumnRole | None, ...]) -> set[ColumnRole] | None
     """The roles a header row names, or None when the row is no header."""
     found = {role for role in roles if role}
     return found if THEME in found and len(found) >= MIN_HEADER_ROLES else None
+
+
+def _themeless_roles(roles: tuple[ColumnRole | None, ...], row: list[Cell]) -> set[ColumnRole] | None:
+    """The roles of a header without a theme column (the themes written in
+    banner rows or above the table), or None. Only a table's first rows are
+    read so: every cell of text must then name a column, since a data row
+    may well name three roles among its statements ("Difficultés…",
+    "Besoin de…", "Amélioration…"); inside a table, a repeated header is
+    known by its theme column (`is_header_row`)."""
+    found = {role for role in roles if role}
+    if len(found) < MIN_HEADER_ROLES or not all(role or not cell.text for role, cell in zip(roles, row)):
+        return None
+    return found
 
 
 def _cell_role(cell: Cell) -> ColumnRole | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pipeline.contract import LIST_SEPARATOR, Role, Section
 from pipeline.ingest.normalize.actors import actor_codes
 from pipeline.ingest.normalize.temporalite import temporalite_code
-from pipeline.ingest.normalize.themes import UNKNOWN, ThemeMatch, resolve_theme
+from pipeline.ingest.normalize.themes import UNKNOWN, ThemeMatch, named_theme, resolve_theme
 from pipeline.ingest.parse.columns import THEME, TableShape, is_header_row, table_shape
 from pipeline.ingest.parse.found import Found
 from pipeline.model import ActionRow, Cell, Item, Line, Table
@@ -54,14 +54,23 @@ class DataTables:
     # The last theme read in the current table: the theme of a row whose
     # theme cell is empty (a vertically merged cell, read once).
     theme: _Theme | None = None
+    # The theme named by the paragraph just above: the theme of the next
+    # table's first rows if that table has no theme column.
+    named: _Theme | None = None
 
-    def heading(self) -> None:
-        """After a heading, a header-less table is no continuation."""
-        self.shape = None
+    def paragraph(self, text: str, heading: bool, taken: bool) -> None:
+        """A paragraph between tables. After a heading, a header-less table
+        is no continuation. A line that names a theme on its own ("Thème 1 :
+        Garantir un égal accès…") is remembered for the next table; any
+        other paragraph, or one another handler took, forgets it."""
+        if heading and not taken:
+            self.shape = None
+        match = None if taken else named_theme(text)
+        self.named = _Theme(text, match) if match else None
 
     def take(self, table: Table, found: Found) -> None:
         """Read a data table's rows into items (and action rows); any other table gives nothing."""
-        shape = table_shape(table)
+        shape, named, self.named = table_shape(table), self.named, None
         if shape is not None:
             first_row = shape.header_rows
             self.theme = None
@@ -69,9 +78,15 @@ class DataTables:
             shape, first_row = self.shape, 0
         else:
             return
+        if named and THEME not in shape.roles:
+            self.theme = named
         self.shape = shape
         found.sections.add(shape.section)
         for r, cells in _joined_rows(table, shape, first_row):
+            banner = _banner(shape, cells)
+            if banner:
+                self.theme = banner
+                continue
             row = _read_row(shape, r, cells)
             if row is None:
                 if not is_header_row(cells):
@@ -101,6 +116,16 @@ class DataTables:
         return self.theme or _Theme(raw, _NO_THEME)
 
 
+def _banner(shape: TableShape, cells: list[Cell]) -> _Theme | None:
+    """In a table without a theme column, a row that only names a theme:
+    the theme written as a banner, a full-width merged row above its rows
+    (the reader gives a merged cell's text to its first column)."""
+    if THEME in shape.roles or not cells or any(cell.text for cell in cells[1:]):
+        return None
+    match = named_theme(_theme_label(cells[0].lines))
+    return _Theme(cells[0].text, match) if match else None
+
+
 # What may open a theme cell's text before its first word.
 _OPENING_MARKS = "([«\"'“‘ "
 
@@ -126,8 +151,14 @@ def _continues(shape: TableShape, previous: list[Cell] | None, row: list[Cell]) 
     opening bracket or quote, it goes on ("(parmi les 5)", the rest of a
     header the page break cut, is dropped so); naming no theme or the
     same theme as the row above, it is the label's tail ("…RESPONSABLE
-    ET | SOUVERAIN"); naming another theme, it is a new row.
+    ET | SOUVERAIN"); naming another theme, it is a new row. A table
+    without a theme column has no such cell: there the row goes on when
+    one of its cells opens in lower case, mid-sentence, and not when it
+    is a banner or every cell opens a statement of its own.
     """
+    if THEME not in shape.roles:
+        openings = [line.text.lstrip(_OPENING_MARKS) for cell in row for line in cell.lines[:1] if cell.text]
+        return _banner(shape, row) is None and (not openings or any(o[:1].islower() for o in openings))
     theme = _theme_label(_theme_lines(shape, row))
     if not theme or theme.lstrip(_OPENING_MARKS)[:1].islower():
         return True

@@ -85,8 +85,9 @@ def _take(state: WalkState, ahead: Ahead, unit: Unit) -> Flow:
 
 def _paragraph(state: WalkState, ahead: Ahead, para: Para) -> Flow:
     """A paragraph goes to the first that takes it: the annexes (which end
-    the walk), the document's title, a fiche mesure, a RETEX; any other
-    heading only ends a data table's run."""
+    the walk), the document's title, a fiche mesure, a RETEX; the data
+    tables hear of each (a heading ends a table's run, a theme named above
+    a table may be its theme)."""
     folded = fold(para.text)
     if not folded:
         return Flow.NEXT
@@ -95,8 +96,7 @@ def _paragraph(state: WalkState, ahead: Ahead, para: Para) -> Flow:
     found = state.found
     taken = (_take_title(para, found) or state.fiches.take(para, ahead, found)
              or state.retex.take(para, ahead, found))
-    if not taken and para.heading:
-        state.tables.heading()
+    state.tables.paragraph(para.text, heading=bool(para.heading), taken=taken)
     return Flow.NEXT
 
 
