@@ -378,3 +378,34 @@ def theme_column_as_headings(path: Path) -> None:
             anchor = part
         tbl.getparent().remove(tbl)
     document.save(path)
+
+
+def table_rules(path: Path, horizontal: bool) -> None:
+    """Draw every table without vertical borders: with a rule between rows
+    (and above and below the table) if `horizontal`, else with none."""
+    document = docx.Document(path)
+    sides = {"top": horizontal, "bottom": horizontal, "insideH": horizontal,
+             "left": False, "right": False, "insideV": False}
+    for table in document.tables:
+        tbl_pr = table._tbl.find(qn("w:tblPr"))
+        for old in tbl_pr.findall(qn("w:tblBorders")):
+            tbl_pr.remove(old)
+        tbl_pr.append(parse_xml(f'<w:tblBorders {nsdecls("w")}>' + "".join(
+            f'<w:{side} w:val="{"single" if drawn else "nil"}" w:sz="4"/>' for side, drawn in sides.items())
+            + "</w:tblBorders>"))
+        for tc_pr in table._tbl.iter(qn("w:tcPr")):
+            for old in tc_pr.findall(qn("w:tcBorders")):
+                tc_pr.remove(old)
+    document.save(path)
+
+
+def banded_rows(path: Path) -> None:
+    """Draw every table without borders, every other row shaded."""
+    table_rules(path, horizontal=False)
+    document = docx.Document(path)
+    for table in document.tables:
+        for tr in table._tbl.findall(qn("w:tr"))[::2]:
+            for tc in tr.findall(qn("w:tc")):
+                tc.get_or_add_tcPr().append(
+                    parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="D9E2F3"/>'))
+    document.save(path)

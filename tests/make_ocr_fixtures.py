@@ -29,6 +29,12 @@ they are).
   the Ille-et-Vilaine DOCX with no theme column in its data tables, each
   theme written instead in a banner row above its rows, or in a paragraph
   above a table of its own (`make_docx.py`).
+- `ille-et-vilaine_no_borders.pdf` and `ain_horizontal_rules.pdf`: the
+  Ille-et-Vilaine and Ain DOCX with every table drawn without borders, or
+  with rules between rows only (`make_docx.py`'s `table_rules`): only the
+  shaded header rows are drawn boxes, which pdfplumber alone finds.
+- `bouches-du-rhone_banded.pdf`: the Bouches-du-Rhône DOCX with tables
+  drawn without borders, every other row shaded (`banded_rows`).
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
   check boxes, participants, the start of the diagnostic table) rasterised
   at 200 dpi, rotated slightly and sprinkled with grey noise, as a scanner
@@ -51,9 +57,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+from make_docx import (
+    banded_rows,
+    move_last_statements_to_a_new_row,
+    plain_statements,
+    table_rules,
+    theme_column_as_banners,
+    theme_column_as_headings,
+)
 from PIL import Image
 
 HERE = Path(__file__).parent / "fixtures"
@@ -81,28 +96,12 @@ def make_pdf(tmp: Path, docx: Path) -> None:
     shutil.copy(tmp / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
 
 
-def make_row_added_pdf(tmp: Path) -> None:
-    from make_docx import move_last_statements_to_a_new_row
-
-    docx = tmp / "ille-et-vilaine_row_added.docx"
-    shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
-    move_last_statements_to_a_new_row(docx, table_index=1, row=1)
-    make_pdf(tmp, docx)
-
-
-def make_themeless_pdf(tmp: Path, name: str, change: Callable[[Path], None]) -> None:
+def make_changed_pdf(tmp: Path, name: str, change: Callable[[Path], None],
+                     source: str = "EGNum_Ille_et_vilaine_synthese_def.docx") -> None:
+    """The PDF of a corpus DOCX (a copy, named `name`) that `change` altered."""
     docx = tmp / f"{name}.docx"
-    shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
+    shutil.copy(SOURCE / source, docx)
     change(docx)
-    make_pdf(tmp, docx)
-
-
-def make_plain_pdf(tmp: Path, name: str, mark: str = "") -> None:
-    from make_docx import plain_statements
-
-    docx = tmp / f"{name}.docx"
-    shutil.copy(SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", docx)
-    plain_statements(docx, mark)
     make_pdf(tmp, docx)
 
 
@@ -127,13 +126,15 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         make_odt(Path(tmp))
         make_pdf(Path(tmp), SOURCE / PDF_SOURCE)
-        make_row_added_pdf(Path(tmp))
-        make_plain_pdf(Path(tmp), "ille-et-vilaine_plain")
-        make_plain_pdf(Path(tmp), "ille-et-vilaine_dashes", mark="- ")
-        from make_docx import theme_column_as_banners, theme_column_as_headings
-
-        make_themeless_pdf(Path(tmp), "ille-et-vilaine_theme_banners", theme_column_as_banners)
-        make_themeless_pdf(Path(tmp), "ille-et-vilaine_theme_headings", theme_column_as_headings)
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_row_added",
+                         partial(move_last_statements_to_a_new_row, table_index=1, row=1))
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_plain", plain_statements)
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_dashes", partial(plain_statements, mark="- "))
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_theme_banners", theme_column_as_banners)
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_theme_headings", theme_column_as_headings)
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_no_borders", partial(table_rules, horizontal=False))
+        make_changed_pdf(Path(tmp), "ain_horizontal_rules", partial(table_rules, horizontal=True), PDF_SOURCE)
+        make_changed_pdf(Path(tmp), "bouches-du-rhone_banded", banded_rows, "EGNum_Bouches_du_rhone_synthese_def.docx")
         first, last = SCAN_PAGES
         make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
         if len(sys.argv) > 1:

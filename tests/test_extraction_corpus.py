@@ -198,3 +198,25 @@ def test_pdf_data_tables_without_a_theme_column_take_the_theme_written_around_th
     scores = match_items(result, truth)
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
     assert [a.theme for a in result.restitution.actions] == [a["theme"] for a in truth["actions"]]
+
+
+@pytest.mark.parametrize(("name", "source"), [
+    ("ille-et-vilaine_no_borders.pdf", "EGNum_Ille_et_vilaine_synthese_def.docx"),
+    ("ain_horizontal_rules.pdf", "01_restitution_etats_generaux_numerique_VF.docx"),
+    ("bouches-du-rhone_banded.pdf", "EGNum_Bouches_du_rhone_synthese_def.docx"),
+])
+def test_pdf_tables_drawn_without_vertical_rules_are_read(name, source):
+    """LibreOffice's PDFs of corpus DOCX whose tables were drawn without
+    borders, with rules between rows only, or banded (every other row
+    shaded; tests/make_ocr_fixtures.py): pdfplumber finds their shaded
+    header rows alone, or the shaded rows; the columns are rebuilt from
+    the headers, across page breaks, and every statement is read under
+    its theme, none of the page's other text."""
+    pdf = FIXTURES / "generated" / name
+    result = process_file(pdf, pdf.parent)
+    truth = truth_of(source)
+    assert result.status == "ok", result.message
+    scores = match_items(result, truth)
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+    assert sorted(item.text for item in result.items) == sorted(item["text"] for item in truth["items"])
+    assert [a.theme for a in result.restitution.actions] == [a["theme"] for a in truth["actions"]]

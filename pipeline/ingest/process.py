@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import BinaryIO, NoReturn, TypeVar
@@ -29,6 +30,7 @@ from pipeline.ingest.normalize.departements import (
     departements,
     guess_from_file_name,
 )
+from pipeline.ingest.parse.columns import names_columns
 from pipeline.ingest.parse.document import REQUIRED_SECTIONS, parse_layout
 from pipeline.ingest.parse.intro import INTRO
 from pipeline.ingest.readers import ocr
@@ -46,7 +48,10 @@ log = logging.getLogger(__name__)
 # page: its deadline grows by ocr.SECONDS_PER_PAGE for each page.
 MAX_SECONDS_PER_FILE = 120
 # The readers of each format the intake recognises, all reading the same bytes.
-READERS: dict[str, Callable[[Path | BinaryIO], Layout]] = {"pdf": read_pdf, "docx": read_docx, "odt": read_odt}
+# A PDF table drawn without vertical rules is rebuilt when its header names
+# the template's columns.
+READERS: dict[str, Callable[[Path | BinaryIO], Layout]] = {
+    "pdf": partial(read_pdf, header=names_columns), "docx": read_docx, "odt": read_odt}
 
 
 def timeout_message(seconds: float) -> str:

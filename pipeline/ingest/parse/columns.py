@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
 from pipeline.contract import Role, Section
-from pipeline.model import Cell, Table
+from pipeline.model import Cell, Line, Table
 from pipeline.text import fold
 
 # The theme column: it gives each row's theme, not statements.
@@ -92,6 +92,13 @@ def table_shape(table: Table) -> TableShape | None:
         if section:
             return TableShape(section=section, roles=roles, header_rows=header_index + 1)
     return None
+
+
+def names_columns(texts: list[str]) -> bool:
+    """Whether a row of these cell texts is a data table's header: what the
+    PDF reader asks of a table drawn without vertical rules."""
+    row = [Cell(lines=[Line(text)]) for text in texts]
+    return table_shape(Table(rows=[row], index=0)) is not None
 
 
 def is_header_row(row: list[Cell]) -> bool:

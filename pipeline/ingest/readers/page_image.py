@@ -25,7 +25,8 @@ from pdfplumber.table import Table as _GridTable
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
 if TYPE_CHECKING:  # types only: importing the PDF reader is left to its users
-    from pipeline.ingest.readers.pdf_reader import Grid, PlumberObject
+    from pipeline.ingest.readers.pdf_reader import PlumberObject
+    from pipeline.ingest.readers.text_tables import Grid
 
 MM_PER_INCH = 25.4
 POINTS_PER_INCH = 72.0

@@ -34,6 +34,7 @@ from pdfplumber.utils.text import extract_words
 from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.readers.lexicon import is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
+from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest, continues_below, text_table_grids
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 from pipeline.text import starts_with_bullet, strip_bullet
 
@@ -48,11 +49,6 @@ _PUNCTUATION_RE = re.compile(r"[^\w#]+")
 _PAGE_NUMBER_KEYS = ("#", "# #")
 _WORD_RE = re.compile(r"\w+")
 
-# A box in PDF points: (x0, top, x1, bottom).
-BBox = tuple[float, float, float, float]
-# A table grid as pdfplumber's table finder gives it: the table's box and,
-# row by row, each cell's box (None where a spanning cell covers it).
-Grid = tuple[BBox, Sequence[Sequence[BBox | None]]]
 # A pdfplumber character or word (its `T_obj`: a dict of mixed values), or
 # an OCR word in the same shape (x0, x1, top, bottom, text, size, fontname).
 PlumberObject = dict[str, Any]
@@ -140,9 +136,11 @@ class _BoundedZlib:
 pdfminer.pdftypes.zlib = _BoundedZlib  # type: ignore[attr-defined,assignment]
 
 
-def read_pdf(source: Path | BinaryIO) -> Layout:
-    """A PDF file, by path or as an open binary stream."""
-    pages = list(_read_pages(source))
+def read_pdf(source: Path | BinaryIO, header: HeaderTest | None = None) -> Layout:
+    """A PDF file, by path or as an open binary stream. With `header`, a
+    table drawn without vertical rules whose header it recognises is
+    rebuilt from its text (`text_tables.py`)."""
+    pages = list(_read_pages(source, header))
     if not any(page.lines or page.tables for page in pages):
         if not pages:
             raise RejectedFile("empty", "Le PDF ne contient aucune page.")
@@ -164,7 +162,7 @@ def layout_from_pages(pages: list[_Page], text_layer: bool = False) -> Layout:
     return Layout(blocks=_blocks(pages, right_edge, _vocabulary(pages), text_layer), n_pages=len(pages))
 
 
-def _read_pages(source: Path | BinaryIO) -> Iterator[_Page]:
+def _read_pages(source: Path | BinaryIO, header: HeaderTest | None) -> Iterator[_Page]:
     try:
         # pdfplumber's annotation lists BufferedReader and BytesIO; it reads any binary stream.
         pdf = pdfplumber.open(source)  # type: ignore[arg-type]
@@ -177,9 +175,11 @@ def _read_pages(source: Path | BinaryIO) -> Iterator[_Page]:
             raise RejectedFile(
                 "too_large", f"Le PDF compte {len(pdf.pages)} pages (maximum accepté : {MAX_PAGES})."
             )
+        carried: Carried | None = None
         for page in pdf.pages:
             try:
-                yield _read_page(page)
+                read, carried = _read_page(page, header, carried)
+                yield read
             finally:
                 page.close()
 
@@ -191,13 +191,34 @@ def _classify_open_error(exc: Exception) -> RejectedFile:
     return RejectedFile("corrupt", "Le PDF est endommagé ou tronqué.")
 
 
-def _read_page(page: Page) -> _Page:
+def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -> tuple[_Page, Carried | None]:
+    """One page's lines and tables, and the columns of a table drawn
+    without vertical rules that goes on to the next page."""
     chars = [c for c in page.chars if c.get("upright", True)]
+    found = page.find_tables()
+    grids: list[Grid] = [(table.bbox, [row.cells for row in table.rows]) for table in found]
+    if header is not None:
+        header_rows = [grid for grid, table in zip(grids, found)
+                       if len(table.rows) == 1 and header([text or "" for text in table.extract()[0]])]
+        ruled = [grid for grid in grids if grid not in header_rows]
+        rules = [(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges if e["orientation"] == "h"]
+        coming_in = carried
+        while True:
+            words = extract_words([c for c in chars if not any(_inside(c, grid[0]) for grid in ruled)],
+                                  keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+            rebuilt, carried = text_table_grids(words, float(page.height), header_rows, rules, header, coming_in)
+            # Rows found for their shading alone (a banded table) belong to
+            # the rebuilt table they continue: read again with their text.
+            banded = [grid for grid in ruled if any(continues_below(table, grid) for table in rebuilt)]
+            if not banded:
+                break
+            ruled = [grid for grid in ruled if grid not in banded]
+        kept = [grid for grid in header_rows if not any(_inside_box(grid[0], table[0]) for table in rebuilt)]
+        grids = sorted(ruled + kept + rebuilt, key=lambda grid: grid[0][1])
     tables: list[_PTable] = []
     in_table: set[int] = set()
-    for found in page.find_tables():
-        table = _read_table(found.bbox, [row.cells for row in found.rows], chars, in_table,
-                            page.page_number, _lines)
+    for bbox, rows in grids:
+        table = _read_table(bbox, rows, chars, in_table, page.page_number, _lines)
         if table is not None:
             tables.append(table)
     outside = [c for i, c in enumerate(chars) if i not in in_table]
@@ -207,7 +228,19 @@ def _read_page(page: Page) -> _Page:
         lines=_lines(outside, page.page_number),
         tables=tables,
         last_bottom=max((c["bottom"] for c in chars if c["text"].strip()), default=0.0),
-    )
+    ), carried
+
+
+def _inside(char: PlumberObject, bbox: BBox) -> bool:
+    x0, top, x1, bottom = bbox
+    cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+    return bool(x0 <= cx <= x1 and top <= cy <= bottom)
+
+
+def _inside_box(inner: BBox, outer: BBox) -> bool:
+    slack = SETTINGS.line_tolerance_pt
+    return (outer[0] - slack <= inner[0] and inner[2] <= outer[2] + slack
+            and outer[1] - slack <= inner[1] and inner[3] <= outer[3] + slack)
 
 
 def page_from_words(number: int, height: float, words: list[PlumberObject], grids: list[Grid]) -> _Page:

@@ -100,5 +100,32 @@ class PdfSettings:
     """The most padding believed: in a table of short entries no line
     comes near the edge, and the gap measures the entries, not the padding."""
 
+    column_gap: float = 1.5
+    """In font sizes: a blank wider than this between two words of a
+    header line sets them in two columns of a table drawn without vertical
+    rules (`text_tables.py`); words of one header cell are a space apart
+    (a third of a font size), the template's columns 2 to 4 sizes."""
+
+    column_margin_pt: float = 2.0
+    """A column of a table drawn without vertical rules starts this much
+    left of its header's first word: the body's bullets line up with the
+    header's text, to the point."""
+
+    cell_gap: float = 0.6
+    """In font sizes: two words of a line on either side of a column
+    boundary, closer than this, are running text, not two cells (a space
+    is a third of a size; cells sit two paddings apart, a size and more)."""
+
+    band_gap_pt: float = 12.0
+    """A table pdfplumber found for its shading alone (a shaded row of a
+    banded table) that starts within this below a table rebuilt from its
+    text, in the same columns, is that table's next row: the rebuilt table
+    stops at its top, a cell padding or two above."""
+
+    table_gap: float = 3.0
+    """In font sizes: a blank this tall below a line ends a table drawn
+    without rules: the rows of such a table sit a line apart, the
+    paragraph after it is set further down."""
+
 
 SETTINGS = PdfSettings()
