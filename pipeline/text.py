@@ -18,6 +18,11 @@ _GLYPH_ONLY_RE = re.compile(rf"^[\s{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]*$")
 _SPACES_RE = re.compile(r"\s+")
 
 # Cells that say nothing: the template's own placeholder text.
+# Check boxes as the readers write them (☒/☐ for Word's, LibreOffice's
+# and OCR's boxes) and as documents type them.
+CHECKED = "☒☑✓✔✗✘⊠▣■"
+UNCHECKED = "☐□❏❑"
+
 PLACEHOLDERS = {"a completer", "a preciser", "...", "…", "", "xxx"}
 
 

@@ -380,9 +380,10 @@ def theme_column_as_headings(path: Path) -> None:
     document.save(path)
 
 
-def table_rules(path: Path, horizontal: bool) -> None:
+def table_rules(path: Path, horizontal: bool, shading: bool = True) -> None:
     """Draw every table without vertical borders: with a rule between rows
-    (and above and below the table) if `horizontal`, else with none."""
+    (and above and below the table) if `horizontal`, else with none; and
+    without the header's shading unless `shading`."""
     document = docx.Document(path)
     sides = {"top": horizontal, "bottom": horizontal, "insideH": horizontal,
              "left": False, "right": False, "insideV": False}
@@ -394,7 +395,7 @@ def table_rules(path: Path, horizontal: bool) -> None:
             f'<w:{side} w:val="{"single" if drawn else "nil"}" w:sz="4"/>' for side, drawn in sides.items())
             + "</w:tblBorders>"))
         for tc_pr in table._tbl.iter(qn("w:tcPr")):
-            for old in tc_pr.findall(qn("w:tcBorders")):
+            for old in tc_pr.findall(qn("w:tcBorders")) + ([] if shading else tc_pr.findall(qn("w:shd"))):
                 tc_pr.remove(old)
     document.save(path)
 

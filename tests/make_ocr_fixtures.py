@@ -33,6 +33,8 @@ they are).
   Ille-et-Vilaine and Ain DOCX with every table drawn without borders, or
   with rules between rows only (`make_docx.py`'s `table_rules`): only the
   shaded header rows are drawn boxes, which pdfplumber alone finds.
+  `ille-et-vilaine_plain_tables.pdf`: the same without borders nor the
+  header's shading, nothing drawn at all.
 - `bouches-du-rhone_banded.pdf`: the Bouches-du-Rhône DOCX with tables
   drawn without borders, every other row shaded (`banded_rows`).
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
@@ -133,6 +135,8 @@ if __name__ == "__main__":
         make_changed_pdf(Path(tmp), "ille-et-vilaine_theme_banners", theme_column_as_banners)
         make_changed_pdf(Path(tmp), "ille-et-vilaine_theme_headings", theme_column_as_headings)
         make_changed_pdf(Path(tmp), "ille-et-vilaine_no_borders", partial(table_rules, horizontal=False))
+        make_changed_pdf(Path(tmp), "ille-et-vilaine_plain_tables",
+                         partial(table_rules, horizontal=False, shading=False))
         make_changed_pdf(Path(tmp), "ain_horizontal_rules", partial(table_rules, horizontal=True), PDF_SOURCE)
         make_changed_pdf(Path(tmp), "bouches-du-rhone_banded", banded_rows, "EGNum_Bouches_du_rhone_synthese_def.docx")
         first, last = SCAN_PAGES

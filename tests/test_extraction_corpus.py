@@ -202,16 +202,21 @@ def test_pdf_data_tables_without_a_theme_column_take_the_theme_written_around_th
 
 @pytest.mark.parametrize(("name", "source"), [
     ("ille-et-vilaine_no_borders.pdf", "EGNum_Ille_et_vilaine_synthese_def.docx"),
+    ("ille-et-vilaine_plain_tables.pdf", "EGNum_Ille_et_vilaine_synthese_def.docx"),
     ("ain_horizontal_rules.pdf", "01_restitution_etats_generaux_numerique_VF.docx"),
     ("bouches-du-rhone_banded.pdf", "EGNum_Bouches_du_rhone_synthese_def.docx"),
 ])
 def test_pdf_tables_drawn_without_vertical_rules_are_read(name, source):
     """LibreOffice's PDFs of corpus DOCX whose tables were drawn without
-    borders, with rules between rows only, or banded (every other row
-    shaded; tests/make_ocr_fixtures.py): pdfplumber finds their shaded
-    header rows alone, or the shaded rows; the columns are rebuilt from
-    the headers, across page breaks, and every statement is read under
-    its theme, none of the page's other text."""
+    borders, with nothing drawn at all, with rules between rows only, or
+    banded (every other row shaded; tests/make_ocr_fixtures.py):
+    pdfplumber finds their shaded header rows alone, the shaded rows, or
+    nothing; the columns are rebuilt from the headers (the header row's
+    box, or the header line's words), across page breaks, and every
+    statement is read under its theme, none of the page's other text.
+    The introduction table, drawn the same way, is rebuilt below its
+    first row (the region): a count column its first line does not show,
+    the date and place over two columns, a row per check box."""
     pdf = FIXTURES / "generated" / name
     result = process_file(pdf, pdf.parent)
     truth = truth_of(source)
@@ -220,3 +225,8 @@ def test_pdf_tables_drawn_without_vertical_rules_are_read(name, source):
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
     assert sorted(item.text for item in result.items) == sorted(item["text"] for item in truth["items"])
     assert [a.theme for a in result.restitution.actions] == [a["theme"] for a in truth["actions"]]
+    meta, expected = result.restitution.meta, truth["document"]
+    assert (meta.session_date, meta.session_place, meta.session_format) == (
+        expected["session_date"], expected["session_place"], expected["session_format"])
+    got = [(p.category, p.checked, p.count) for p in result.restitution.participants]
+    assert got == [(p["category"], p["checked"], p["count"]) for p in truth["participants"]]

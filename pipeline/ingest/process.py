@@ -32,7 +32,7 @@ from pipeline.ingest.normalize.departements import (
 )
 from pipeline.ingest.parse.columns import names_columns
 from pipeline.ingest.parse.document import REQUIRED_SECTIONS, parse_layout
-from pipeline.ingest.parse.intro import INTRO
+from pipeline.ingest.parse.intro import INTRO, starts_intro
 from pipeline.ingest.readers import ocr
 from pipeline.ingest.readers.docx_reader import read_docx
 from pipeline.ingest.readers.odt_reader import read_odt
@@ -48,10 +48,16 @@ log = logging.getLogger(__name__)
 # page: its deadline grows by ocr.SECONDS_PER_PAGE for each page.
 MAX_SECONDS_PER_FILE = 120
 # The readers of each format the intake recognises, all reading the same bytes.
-# A PDF table drawn without vertical rules is rebuilt when its header names
-# the template's columns.
+
+
+def table_header(texts: list[str]) -> bool:
+    """A PDF table drawn without vertical rules is rebuilt below a row that
+    names a data table's columns or opens the introduction."""
+    return names_columns(texts) or starts_intro(texts)
+
+
 READERS: dict[str, Callable[[Path | BinaryIO], Layout]] = {
-    "pdf": partial(read_pdf, header=names_columns), "docx": read_docx, "odt": read_odt}
+    "pdf": partial(read_pdf, header=table_header), "docx": read_docx, "odt": read_odt}
 
 
 def timeout_message(seconds: float) -> str:

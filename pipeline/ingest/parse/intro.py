@@ -14,7 +14,7 @@ from pipeline.contract import PARTICIPANT_CATEGORIES
 from pipeline.ingest.normalize.dates import parse_date_place
 from pipeline.ingest.parse.found import Found
 from pipeline.model import Cell, Participant, SessionMeta, Table
-from pipeline.text import fold, join_lines, split_statements
+from pipeline.text import CHECKED, UNCHECKED, fold, join_lines, split_statements
 
 # The introduction's name among the parts found: not a contract section
 # (it gives no items), but it tells a restitution from another document.
@@ -33,8 +33,6 @@ _CATEGORY_RULES = [
     ("associations", re.compile(r"association|collectifs")),
     ("representants_academiques", re.compile(r"academique")),
 ]
-CHECKED = "☒☑✓✔✗✘⊠▣■"
-UNCHECKED = "☐□❏❑"
 _BOX_RE = re.compile(rf"\[\s*[xX]\s*\]|\[\s*\]|[{CHECKED}{UNCHECKED}]")
 _COUNT_RE = re.compile(r"participants?\s*:?\s*(\d+)")
 _ESTABLISHMENTS_RE = re.compile(r"etablissements?(?:\s+representes?)?\s*:?\s*(\d+)")
@@ -53,6 +51,18 @@ def take_intro(table: Table, found: Found) -> bool:
     _read_intro(table, found.meta, found.participants)
     found.sections.add(INTRO)
     return True
+
+
+# The introduction's first row: the template opens with the region, a
+# restitution without it with the session's date and place.
+_FIRST_LABEL_RE = re.compile(r"^(?:nom de la )?region academique|^date\(?s?\)? et lieu")
+
+
+def starts_intro(texts: list[str]) -> bool:
+    """Whether a row of these cell texts opens an introduction table (a
+    label and its value): what the PDF reader asks of a table drawn
+    without vertical rules."""
+    return len(texts) == 2 and bool(_FIRST_LABEL_RE.match(fold(texts[0])))
 
 
 def _is_intro_table(table: Table) -> bool:

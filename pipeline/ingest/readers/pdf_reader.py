@@ -34,7 +34,7 @@ from pdfplumber.utils.text import extract_words
 from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.readers.lexicon import is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
-from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest, continues_below, text_table_grids
+from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest, belongs_to, text_table_grids
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 from pipeline.text import starts_with_bullet, strip_bullet
 
@@ -208,8 +208,8 @@ def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -
                                   keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
             rebuilt, carried = text_table_grids(words, float(page.height), header_rows, rules, header, coming_in)
             # Rows found for their shading alone (a banded table) belong to
-            # the rebuilt table they continue: read again with their text.
-            banded = [grid for grid in ruled if any(continues_below(table, grid) for table in rebuilt)]
+            # the rebuilt table they are part of: read again with its text.
+            banded = [grid for grid in ruled if any(belongs_to(table, grid) for table in rebuilt)]
             if not banded:
                 break
             ruled = [grid for grid in ruled if grid not in banded]

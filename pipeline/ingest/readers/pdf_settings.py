@@ -100,16 +100,12 @@ class PdfSettings:
     """The most padding believed: in a table of short entries no line
     comes near the edge, and the gap measures the entries, not the padding."""
 
-    column_gap: float = 1.5
+    column_gap: float = 0.8
     """In font sizes: a blank wider than this between two words of a
     header line sets them in two columns of a table drawn without vertical
-    rules (`text_tables.py`); words of one header cell are a space apart
-    (a third of a font size), the template's columns 2 to 4 sizes."""
-
-    column_margin_pt: float = 2.0
-    """A column of a table drawn without vertical rules starts this much
-    left of its header's first word: the body's bullets line up with the
-    header's text, to the point."""
+    rules (`text_tables.py`): words of one header cell are a space apart
+    (a third of a size), a full header cell's text ends two cell paddings
+    (about a size) before the next one's starts."""
 
     cell_gap: float = 0.6
     """In font sizes: two words of a line on either side of a column

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.ingest.readers.pdf_settings import SETTINGS
-from pipeline.text import starts_with_bullet
+from pipeline.text import CHECKED, UNCHECKED, starts_with_bullet
 
 # A box in PDF points: (x0, top, x1, bottom).
 BBox = tuple[float, float, float, float]
@@ -41,6 +41,13 @@ Grid = tuple[BBox, Sequence[Sequence[BBox | None]]]
 HeaderTest = Callable[[list[str]], bool]
 # A pdfplumber word (x0, x1, top, bottom, text, size).
 Word = dict[str, Any]
+BOXES = CHECKED + UNCHECKED
+# A column the header line does not show is believed where this many body
+# lines start a word group.
+MIN_COLUMN_LINES = 2
+# A table's left edge, one inner boundary and its right edge at least: two
+# columns, the first of which tells the rows apart.
+MIN_BOUNDARIES = 3
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class _Header:
     first_body: int  # index of the first line below the header
 
 
+
 def text_table_grids(words: list[Word], page_height: float, header_rows: list[Grid],
                      rules: list[BBox], header: HeaderTest,
                      carried: Carried | None) -> tuple[list[Grid], Carried | None]:
@@ -79,8 +87,13 @@ def text_table_grids(words: list[Word], page_height: float, header_rows: list[Gr
     `header_rows` (found tables that are a header row alone); `rules`
     the page's horizontal rules.
     """
-    lines = _visual_lines(words)
     top_margin, bottom_margin = SETTINGS.running_margin * page_height, (1 - SETTINGS.running_margin) * page_height
+    lines = _visual_lines(words)
+    # Where the page's body text ends on the right (its margins aside): the
+    # right edge of a table whose header line tells only where its last
+    # column starts.
+    body_right = max((w["x1"] for w in words if top_margin <= w["top"] and w["bottom"] <= bottom_margin),
+                     default=0.0) + SETTINGS.cell_padding_pt
     grids: list[Grid] = []
     last: Carried | None = None
     i = 0
@@ -88,14 +101,14 @@ def text_table_grids(words: list[Word], page_height: float, header_rows: list[Gr
         # A running header above the rest of the table is no part of it.
         while i < len(lines) and lines[i].top < top_margin and _crosses(lines[i], carried.boundaries):
             i += 1
-        if i < len(lines) and _header_at(lines, i, header_rows, header) is None:
+        if i < len(lines) and _header_at(lines, i, header_rows, header, body_right) is None:
             end = _extent(lines, i, carried.boundaries, carried.size, bottom_margin)
             if end > i:
                 grids.append(_grid(lines[i:end], lines[i].top - SETTINGS.line_tolerance_pt, None,
                                    carried.boundaries, rules))
                 last, i = carried, end
     while i < len(lines):
-        found = _header_at(lines, i, header_rows, header)
+        found = _header_at(lines, i, header_rows, header, body_right)
         # A header at the foot of a page, its body on the next: a ruled
         # table's own case (the reader stitches it), or no table.
         if found is None or found.first_body >= len(lines) or lines[found.first_body].top > bottom_margin:
@@ -106,25 +119,29 @@ def text_table_grids(words: list[Word], page_height: float, header_rows: list[Gr
         if end == found.first_body:
             i += 1
             continue
-        grids.append(_grid(lines[i:end], found.top, found.bottom, found.boundaries, rules))
-        last, i = Carried(found.boundaries, size), end
+        boundaries = _with_right_columns(found, lines[found.first_body:end])
+        grids.append(_grid(lines[i:end], found.top, found.bottom, boundaries, rules))
+        last, i = Carried(boundaries, size), end
     # Only a running footer below the last table: the table goes on.
     reaches_foot = bool(grids) and all(line.top > bottom_margin for line in lines[i:])
     return grids, last if reaches_foot else None
 
 
-def continues_below(table: Grid, found: Grid) -> bool:
-    """Whether a table pdfplumber found is the next row(s) of a rebuilt
-    table: the same columns, starting where the rebuilt one stopped (a
-    shaded row of a banded table, boxed by its shading alone)."""
-    (x0, _, x1, bottom), rows = table
-    (_, top, found_x1, _), found_rows = found
+def belongs_to(table: Grid, found: Grid) -> bool:
+    """Whether a table pdfplumber found is row(s) of a rebuilt table (a
+    shaded row of a banded table, boxed by its shading alone): it starts
+    inside the rebuilt table or where it stopped, ends at its right edge,
+    and its cells start at its columns (some spanning several; a first
+    column merged down may leave the row's box starting further right),
+    or right of its last one (a column the header line did not show)."""
+    (_, table_top, x1, bottom), rows = table
+    (found_x0, top, found_x1, _), found_rows = found
     starts = [cell[0] for cell in rows[0] if cell]
-    found_starts = [cell[0] for cell in found_rows[0] if cell]
     slack = SETTINGS.column_tolerance_pt
-    return (len(starts) == len(found_starts) and abs(x1 - found_x1) <= slack
-            and all(abs(a - b) <= slack for a, b in zip(starts, found_starts))
-            and bottom - slack <= top <= bottom + SETTINGS.band_gap_pt)
+    return (abs(x1 - found_x1) <= slack and any(abs(found_x0 - start) <= slack for start in starts)
+            and all(cell[0] > starts[-1] or any(abs(cell[0] - start) <= slack for start in starts)
+                    for row in found_rows for cell in row if cell)
+            and table_top - slack <= top <= bottom + SETTINGS.band_gap_pt)
 
 
 def _visual_lines(words: list[Word]) -> list[_VLine]:
@@ -142,37 +159,85 @@ def _visual_lines(words: list[Word]) -> list[_VLine]:
     ]
 
 
-def _header_at(lines: list[_VLine], i: int, header_rows: list[Grid], header: HeaderTest) -> _Header | None:
+def _header_at(lines: list[_VLine], i: int, header_rows: list[Grid], header: HeaderTest,
+               body_right: float) -> _Header | None:
     """The header that starts at lines[i], if any: a header row pdfplumber
     found there, or a line whose word groups name the columns (with the
-    lines its cells wrap to)."""
+    lines its cells wrap to; the last column reaching `body_right`)."""
     line = lines[i]
     for (_, top, x1, bottom), rows in header_rows:
         if top - SETTINGS.line_tolerance_pt <= line.top <= bottom:
             boundaries = (*(cell[0] for cell in rows[0] if cell), x1)
+            if len(boundaries) < MIN_BOUNDARIES:
+                return None
             first = next((k for k in range(i, len(lines)) if lines[k].top >= bottom - SETTINGS.line_tolerance_pt),
                          len(lines))
             return _Header(boundaries, top, bottom, first)
     segments = _segments(line)
-    if len(segments) < 2 or not header([" ".join(w["text"] for w in s) for s in segments]):
+    if len(segments) < MIN_BOUNDARIES - 1 or not header([" ".join(w["text"] for w in s) for s in segments]):
         return None
-    boundaries = (*(s[0]["x0"] - SETTINGS.column_margin_pt for s in segments),
-                  max(w["x1"] for w in line.words) + SETTINGS.column_margin_pt)
+    boundaries = (*(s[0]["x0"] - SETTINGS.cell_padding_pt for s in segments),
+                  max(body_right, line.words[-1]["x1"] + SETTINGS.cell_padding_pt))
     k = i + 1
-    while k < len(lines) and not _crosses(lines[k], boundaries) and not _opens_row(lines, k, i, boundaries):
+    while (k < len(lines) and not _crosses(lines[k], boundaries) and not _opens_row(lines, k, i, boundaries)
+           and not _first_column_capital(lines[k], boundaries)):
         k += 1
     return _Header(boundaries, line.top - SETTINGS.line_tolerance_pt, lines[k - 1].bottom, k)
 
 
+def _with_right_columns(found: _Header, body: list[_VLine]) -> tuple[float, ...]:
+    """The header line's columns, and those it leaves empty on the right:
+    where body lines start a word group right of other text of the header
+    line's last column (the introduction's counts, "Nombre de
+    participants : 2", right of their labels; the first row's region name
+    runs over them, a merged cell). Starts within a column tolerance of
+    one another are one column's."""
+    last_start = found.boundaries[-2]
+    starts = sorted(x for line in body for x in _starts_after(line, last_start))
+    columns: list[list[float]] = []
+    for x in starts:
+        if columns and x - columns[-1][0] <= SETTINGS.column_tolerance_pt:
+            columns[-1].append(x)
+        else:
+            columns.append([x])
+    extra = [column[0] - SETTINGS.cell_padding_pt for column in columns if len(column) >= MIN_COLUMN_LINES]
+    return (*found.boundaries[:-1], *extra, found.boundaries[-1])
+
+
+def _starts_after(line: _VLine, column: float) -> list[float]:
+    """Where the line starts word groups to the right of other text of the
+    column that starts at `column` (a count beside its label): a group
+    alone in that column is the column's own text, however indented."""
+    starts = [segment[0]["x0"] for segment in _segments(line)]
+    return [x for j, x in enumerate(starts) if any(column <= left < x for left in starts[:j])]
+
+
 def _segments(line: _VLine) -> list[list[Word]]:
-    """The line's words in groups set apart by blanks wider than a column gap."""
+    """The line's words in groups set apart by blanks wider than a column
+    gap (a bullet's indent aside)."""
     groups: list[list[Word]] = []
     for word in line.words:
-        if groups and word["x0"] - groups[-1][-1]["x1"] <= SETTINGS.column_gap * line.size:
+        after_bullet = bool(groups) and len(groups[-1]) == 1 and _is_bullet(groups[-1][0]["text"])
+        if groups and (after_bullet or word["x0"] - groups[-1][-1]["x1"] <= SETTINGS.column_gap * line.size):
             groups[-1].append(word)
         else:
             groups.append([word])
     return groups
+
+
+def _is_bullet(text: str) -> bool:
+    """A word that is a bullet glyph alone: the blank after it is its
+    indent, not a column's gap."""
+    return len(text) == 1 and starts_with_bullet(text + " x")
+
+
+def _first_column_capital(line: _VLine, boundaries: Sequence[float]) -> bool:
+    """Whether the first column opens with a capital on this line: below a
+    header line, the first row's label ("Date(s) et lieu(x)…", "Garantir
+    un égal accès…"), where a wrapped header cell goes on in lower case or
+    in brackets ("concernée", "(parmi les 5)")."""
+    first = _first_column(line, boundaries)
+    return bool(first) and first[0]["text"][:1].isupper()
 
 
 def _crosses(line: _VLine, boundaries: Sequence[float]) -> bool:
@@ -215,12 +280,20 @@ def _first_column(line: _VLine, boundaries: Sequence[float]) -> list[Word]:
 
 def _opens_row(lines: list[_VLine], k: int, start: int, boundaries: Sequence[float]) -> bool:
     """Whether a row starts on lines[k] (lines[start] being the table's
-    first): the first column opens a paragraph there (a bullet, or text
-    with no first-column text above it since `start`, or below a blank
-    wider than a line's), or goes on while every other column that has
-    text there opens a bulleted statement (the next row's theme, written
-    without a bullet, set just below the last one's)."""
+    first): another column opens with a check box (one per row, as the
+    introduction's participants are), the first column opens a paragraph
+    (a bullet, or text with no first-column text above it since `start`,
+    or below a blank wider than a line's), or it goes on while every
+    other column that has text there opens a bulleted statement (the
+    next row's theme, written without a bullet, set just below the last
+    one's)."""
     line = lines[k]
+    # The word groups of the other columns (a cell merged over two columns
+    # is one group).
+    others = [" ".join(w["text"] for w in segment) for segment in _segments(line)
+              if segment[0]["x0"] >= boundaries[1] - SETTINGS.column_tolerance_pt]
+    if any(text[:1] in BOXES for text in others):
+        return True
     first = _first_column(line, boundaries)
     if not first:
         return False
@@ -230,12 +303,7 @@ def _opens_row(lines: list[_VLine], k: int, start: int, boundaries: Sequence[flo
                   if words), None)
     if not above or line.top - max(w["bottom"] for w in above) > SETTINGS.max_line_gap * line.size:
         return True
-    others = [_column_text(line, boundaries, k) for k in range(1, len(boundaries) - 1)]
-    return any(others) and all(starts_with_bullet(text) for text in others if text)
-
-
-def _column_text(line: _VLine, boundaries: Sequence[float], k: int) -> str:
-    return " ".join(w["text"] for w in line.words if boundaries[k] <= (w["x0"] + w["x1"]) / 2 < boundaries[k + 1])
+    return bool(others) and all(starts_with_bullet(text) for text in others)
 
 
 def _grid(lines: list[_VLine], top: float, header_bottom: float | None, boundaries: Sequence[float],
@@ -262,6 +330,25 @@ def _grid(lines: list[_VLine], top: float, header_bottom: float | None, boundari
         if any(edges[-1] < centre < edge for centre in centres):
             edges.append(edge)
     edges.append(bottom)
-    rows = [[(boundaries[k], a, boundaries[k + 1], b) for k in range(len(boundaries) - 1)]
+    rows = [_row_cells([line for line, centre in zip(lines, centres) if a <= centre < b], a, b, boundaries)
             for a, b in zip(edges, edges[1:])]
     return (x0, top, x1, bottom), rows
+
+
+def _row_cells(lines: list[_VLine], top: float, bottom: float,
+               boundaries: Sequence[float]) -> list[BBox | None]:
+    """A row's cell boxes; a cell whose text runs over a column boundary
+    (a merged cell: the introduction's date and place over two columns)
+    spans it, the cell it covers is None, as pdfplumber gives them."""
+    spanned = {k for k in range(1, len(boundaries) - 1)
+               if any(w["x0"] < boundaries[k] < w["x1"] - SETTINGS.column_tolerance_pt
+                      for line in lines for w in line.words)}
+    cells: list[BBox | None] = []
+    start = 0
+    for k in range(1, len(boundaries)):
+        if k in spanned:
+            continue
+        cells.append((boundaries[start], top, boundaries[k], bottom))
+        cells.extend([None] * (k - start - 1))
+        start = k
+    return cells
