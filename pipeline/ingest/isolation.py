@@ -45,6 +45,10 @@ from pipeline.model import DocumentResult
 # limit, the run's own process (~550 MiB with the classifier) and the fork
 # server stay under 1.5 GiB together.
 MAX_WORKER_GROWTH = 256 * 1024 * 1024
+# Address space a worker holds back beyond its limit (its hard limit): what
+# refusing the file that reached the limit may take, when that happens
+# outside the per-file boundary (hashing the file again, the answer).
+_REFUSAL_RESERVE = 32 * 1024 * 1024
 # A process this long past the deadline of process_file is stuck in C code.
 _DEADLINE_GRACE_SECONDS = 30
 
@@ -145,13 +149,22 @@ def _serve(connection: Connection, root: Path, memory_growth: int) -> None:
     per-file boundary, until the run stops it."""
     pages = int(Path("/proc/self/statm").read_text().split()[0])  # address space now (Linux)
     limit = pages * resource.getpagesize() + memory_growth
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit + _REFUSAL_RESERVE))
     while True:
         try:
             path = connection.recv()
         except EOFError:  # the run is over
             return
-        connection.send(_read_here(path, root, lambda seconds: connection.send(Extension(seconds))))
+        try:
+            outcome = _read_here(path, root, lambda seconds: connection.send(Extension(seconds)))
+        except MemoryError:
+            # The limit met outside the per-file boundary (its own handling,
+            # a library's cleanup): the reserve pays for the refusal, and the
+            # worker, now past its limit, ends (a new one takes the next file).
+            resource.setrlimit(resource.RLIMIT_AS, (limit + _REFUSAL_RESERVE, limit + _REFUSAL_RESERVE))
+            connection.send(_refused(path, root, "too_large", OUT_OF_MEMORY_MESSAGE))
+            return
+        connection.send(outcome)
 
 
 def _collect(worker: _Worker, path: Path, root: Path) -> Outcome | None:
@@ -186,18 +199,24 @@ def _stop(worker: _Worker) -> None:
 
 
 def _stopped(path: Path, root: Path, exitcode: int | None, timed_out: bool) -> Outcome:
-    """The file whose reader stopped. Its identity is taken again: if the
-    file changed meanwhile, the stop says nothing about what is there now."""
+    """The file whose reader stopped (died, or overran its deadline)."""
+    if timed_out:
+        return _refused(path, root, "too_large", TIMEOUT_MESSAGE)
+    message = (f"Le lecteur s'est arrêté brutalement sur ce fichier ({_cause(exitcode)}) : "
+               "fichier mis de côté, les autres fichiers ont été lus.")
+    return _refused(path, root, "corrupt", message)
+
+
+def _refused(path: Path, root: Path, reason: str, message: str) -> Outcome:
+    """A file refused without its reader's outcome. Its identity is taken
+    again: if the file changed meanwhile, the refusal says nothing about
+    what is there now."""
     try:
         current = identity(path, root)
     except OSError as exc:
         return SourceChanged(f"disparu ou illisible ({exc.strerror or exc})")
     name, kind = source_name(path.relative_to(root).as_posix()), declared_format(path)
-    if timed_out:
-        return DocumentResult(current[:16], name, kind, "rejected", "too_large", TIMEOUT_MESSAGE, identity=current)
-    message = (f"Le lecteur s'est arrêté brutalement sur ce fichier ({_cause(exitcode)}) : "
-               "fichier mis de côté, les autres fichiers ont été lus.")
-    return DocumentResult(current[:16], name, kind, "rejected", "corrupt", message, identity=current)
+    return DocumentResult(current[:16], name, kind, "rejected", reason, message, identity=current)
 
 
 def _cause(exitcode: int | None) -> str:
