@@ -32,6 +32,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import extract_words
 
 from pipeline.ingest.errors import RejectedFile
+from pipeline.ingest.readers.headroom import ensure_headroom
 from pipeline.ingest.readers.lexicon import is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
 from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest, belongs_to, text_table_grids
@@ -177,6 +178,7 @@ def _read_pages(source: Path | BinaryIO, header: HeaderTest | None) -> Iterator[
             )
         carried: Carried | None = None
         for page in pdf.pages:
+            ensure_headroom()
             try:
                 read, carried = _read_page(page, header, carried)
                 yield read
