@@ -17,12 +17,12 @@ _BULLET_RE = re.compile(
 _GLYPH_ONLY_RE = re.compile(rf"^[\s{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]*$")
 _SPACES_RE = re.compile(r"\s+")
 
-# Cells that say nothing: the template's own placeholder text.
 # Check boxes as the readers write them (☒/☐ for Word's, LibreOffice's
 # and OCR's boxes) and as documents type them.
 CHECKED = "☒☑✓✔✗✘⊠▣■"
 UNCHECKED = "☐□❏❑"
 
+# Cells that say nothing: the template's own placeholder text.
 PLACEHOLDERS = {"a completer", "a preciser", "...", "…", "", "xxx"}
 
 

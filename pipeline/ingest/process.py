@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 # (or hostile) and must not hold up the run. A scan's OCR takes seconds per
 # page: its deadline grows by ocr.SECONDS_PER_PAGE for each page.
 MAX_SECONDS_PER_FILE = 120
-# The readers of each format the intake recognises, all reading the same bytes.
 
 
 def table_header(texts: list[str]) -> bool:
@@ -56,6 +55,7 @@ def table_header(texts: list[str]) -> bool:
     return names_columns(texts) or starts_intro(texts)
 
 
+# The readers of each format the intake recognises, all reading the same bytes.
 READERS: dict[str, Callable[[Path | BinaryIO], Layout]] = {
     "pdf": partial(read_pdf, header=table_header), "docx": read_docx, "odt": read_odt}
 

@@ -36,6 +36,7 @@ from pipeline.ingest.readers.headroom import ensure_headroom
 from pipeline.ingest.readers.lexicon import is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
 from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest, belongs_to, text_table_grids
+from pipeline.ingest.readers.word_lines import line_size, word_lines
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 from pipeline.text import starts_with_bullet, strip_bullet
 
@@ -206,7 +207,7 @@ def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -
         rules = [(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges if e["orientation"] == "h"]
         coming_in = carried
         while True:
-            words = extract_words([c for c in chars if not any(_inside(c, grid[0]) for grid in ruled)],
+            words = extract_words([c for c in chars if not any(_contains(grid[0], _centre(c)) for grid in ruled)],
                                   keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
             rebuilt, carried = text_table_grids(words, float(page.height), header_rows, rules, header, coming_in)
             # Rows found for their shading alone (a banded table) belong to
@@ -233,10 +234,13 @@ def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -
     ), carried
 
 
-def _inside(char: PlumberObject, bbox: BBox) -> bool:
+def _centre(box: PlumberObject) -> tuple[float, float]:
+    return (box["x0"] + box["x1"]) / 2, (box["top"] + box["bottom"]) / 2
+
+
+def _contains(bbox: BBox, point: tuple[float, float]) -> bool:
     x0, top, x1, bottom = bbox
-    cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
-    return bool(x0 <= cx <= x1 and top <= cy <= bottom)
+    return bool(x0 <= point[0] <= x1 and top <= point[1] <= bottom)
 
 
 def _inside_box(inner: BBox, outer: BBox) -> bool:
@@ -270,16 +274,12 @@ def _read_table(bbox: BBox, grid_rows: Sequence[Sequence[BBox | None]], boxes: l
     columns = sorted({round(c[0], 1) for row in grid_rows for c in row if c} | {round(x1, 1)})
     buckets: dict[tuple[int, int], list[PlumberObject]] = {}
     for i, char in enumerate(boxes):
-        cx = (char["x0"] + char["x1"]) / 2
-        cy = (char["top"] + char["bottom"]) / 2
-        if not (x0 <= cx <= x1 and top <= cy <= bottom):
+        point = _centre(char)
+        if not _contains(bbox, point):
             continue
         in_table.add(i)
         for r, row in enumerate(grid_rows):
-            hit = next(
-                (k for k, c in enumerate(row) if c and c[0] <= cx <= c[2] and c[1] <= cy <= c[3]),
-                None,
-            )
+            hit = next((k for k, c in enumerate(row) if c and _contains(c, point)), None)
             if hit is not None:
                 buckets.setdefault((r, hit), []).append(char)
                 break
@@ -304,16 +304,8 @@ def _lines(chars: list[PlumberObject], page_number: int) -> list[_PLine]:
 
 def _word_lines(words: list[PlumberObject], page_number: int) -> list[_PLine]:
     """Group words into lines by their tops, left to right."""
-    words = sorted(words, key=lambda w: (round(w["top"]), w["x0"]))
-    grouped: list[list[PlumberObject]] = []
-    for word in words:
-        if grouped and abs(word["top"] - grouped[-1][0]["top"]) <= SETTINGS.line_tolerance_pt:
-            grouped[-1].append(word)
-        else:
-            grouped.append([word])
     lines = []
-    for group in grouped:
-        group.sort(key=lambda w: w["x0"])
+    for group in word_lines(words):
         lines.append(
             _PLine(
                 text=" ".join(w["text"] for w in group),
@@ -321,7 +313,7 @@ def _word_lines(words: list[PlumberObject], page_number: int) -> list[_PLine]:
                 x1=group[-1]["x1"],
                 top=min(w["top"] for w in group),
                 bottom=max(w["bottom"] for w in group),
-                size=max(group, key=lambda w: len(w["text"]))["size"],
+                size=line_size(group),
                 bold=all("bold" in w["fontname"].lower() for w in group),
                 first_word_width=group[0]["x1"] - group[0]["x0"],
                 page=page_number,

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pipeline.ingest.readers.pdf_settings import SETTINGS
+from pipeline.ingest.readers.word_lines import Word, line_size, word_lines
 from pipeline.text import CHECKED, UNCHECKED, starts_with_bullet
 
 # A box in PDF points: (x0, top, x1, bottom).
@@ -39,8 +39,6 @@ BBox = tuple[float, float, float, float]
 Grid = tuple[BBox, Sequence[Sequence[BBox | None]]]
 # Whether the texts of a row's cells, left to right, name a data table's columns.
 HeaderTest = Callable[[list[str]], bool]
-# A pdfplumber word (x0, x1, top, bottom, text, size).
-Word = dict[str, Any]
 BOXES = CHECKED + UNCHECKED
 # A column the header line does not show is believed where this many body
 # lines start a word group.
@@ -74,7 +72,6 @@ class _Header:
     top: float
     bottom: float
     first_body: int  # index of the first line below the header
-
 
 
 def text_table_grids(words: list[Word], page_height: float, header_rows: list[Grid],
@@ -145,17 +142,10 @@ def belongs_to(table: Grid, found: Grid) -> bool:
 
 
 def _visual_lines(words: list[Word]) -> list[_VLine]:
-    ordered = sorted(words, key=lambda w: (w["top"], w["x0"]))
-    groups: list[list[Word]] = []
-    for word in ordered:
-        if groups and abs(word["top"] - groups[-1][0]["top"]) <= SETTINGS.line_tolerance_pt:
-            groups[-1].append(word)
-        else:
-            groups.append([word])
     return [
-        _VLine(words=sorted(group, key=lambda w: w["x0"]), top=min(w["top"] for w in group),
-               bottom=max(w["bottom"] for w in group), size=max(group, key=lambda w: len(w["text"]))["size"])
-        for group in groups
+        _VLine(words=group, top=min(w["top"] for w in group), bottom=max(w["bottom"] for w in group),
+               size=line_size(group))
+        for group in word_lines(words)
     ]
 
 
@@ -275,7 +265,6 @@ def _extent(lines: list[_VLine], first: int, boundaries: Sequence[float], size: 
 
 def _first_column(line: _VLine, boundaries: Sequence[float]) -> list[Word]:
     return [w for w in line.words if (w["x0"] + w["x1"]) / 2 < boundaries[1]]
-
 
 
 def _opens_row(lines: list[_VLine], k: int, start: int, boundaries: Sequence[float]) -> bool:
