@@ -2,10 +2,10 @@
 
 Run by hand, never by the tests (which read the committed files): it needs
 LibreOffice (`soffice`) and poppler's `pdftoppm`, which the pipeline does
-not. Usage: `.venv/bin/python tests/make_ocr_fixtures.py [NATIONAL_RAW]`,
-NATIONAL_RAW being the national test corpus's `raw/` folder, whose files
-are not committed (without it, the fixtures made from them are left as
-they are).
+not. Usage: `.venv/bin/python tests/make_ocr_fixtures.py [NATIONAL_RAW [DEV_RAW]]`,
+NATIONAL_RAW and DEV_RAW being the national and dev corpora's `raw/`
+folders, whose files are not all committed (without them, the fixtures
+made from them are left as they are).
 
 - `sarthe-72.odt`: the Sarthe DOCX re-saved by LibreOffice.
 - `01_restitution_etats_generaux_numerique_VF.pdf`: the Ain DOCX exported
@@ -50,6 +50,13 @@ they are).
   word ("autonomie") of a row the page break cut.
 - `scan_Isere_p8.pdf`: page 8 of the national corpus's
   `EGNum_Isere_synthese_v2.pdf` (a plan d'action with "▶" bullets).
+- `scan_ille-et-vilaine_no_borders_p4-6.pdf`: pages 4–6 of
+  `ille-et-vilaine_no_borders.pdf` (introduction, RETEX, a diagnostic
+  table carried over a page break, all drawn without rules), scanned.
+- `scan_ardennes_no_borders_p8-9.pdf`: pages 8–9 of the dev corpus's
+  `Trame_restitution_EGN_DSDEN08.docx` drawn without borders, scanned: a
+  plan d'action whose columns Tesseract reads as one line set at two
+  heights, a statement opening with "À", and a last row the page break cuts.
 """
 
 from __future__ import annotations
@@ -92,19 +99,22 @@ def make_odt(tmp: Path) -> None:
     shutil.copy(tmp / "sarthe-72.odt", OUT / "sarthe-72.odt")
 
 
-def make_pdf(tmp: Path, docx: Path) -> None:
+def make_pdf(tmp: Path, docx: Path, kept: bool = True) -> Path:
+    """The DOCX's PDF by LibreOffice, copied among the fixtures if `kept`."""
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp), str(docx)],
                    check=True, capture_output=True)
-    shutil.copy(tmp / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
+    if kept:
+        shutil.copy(tmp / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
+    return tmp / f"{docx.stem}.pdf"
 
 
 def make_changed_pdf(tmp: Path, name: str, change: Callable[[Path], None],
-                     source: str = "EGNum_Ille_et_vilaine_synthese_def.docx") -> None:
+                     source: Path = SOURCE / "EGNum_Ille_et_vilaine_synthese_def.docx", kept: bool = True) -> Path:
     """The PDF of a corpus DOCX (a copy, named `name`) that `change` altered."""
     docx = tmp / f"{name}.docx"
-    shutil.copy(SOURCE / source, docx)
+    shutil.copy(source, docx)
     change(docx)
-    make_pdf(tmp, docx)
+    return make_pdf(tmp, docx, kept)
 
 
 def make_scan(tmp: Path, pdf: Path, pages_read: tuple[int, int], name: str,
@@ -137,10 +147,17 @@ if __name__ == "__main__":
         make_changed_pdf(Path(tmp), "ille-et-vilaine_no_borders", partial(table_rules, horizontal=False))
         make_changed_pdf(Path(tmp), "ille-et-vilaine_plain_tables",
                          partial(table_rules, horizontal=False, shading=False))
-        make_changed_pdf(Path(tmp), "ain_horizontal_rules", partial(table_rules, horizontal=True), PDF_SOURCE)
-        make_changed_pdf(Path(tmp), "bouches-du-rhone_banded", banded_rows, "EGNum_Bouches_du_rhone_synthese_def.docx")
+        make_changed_pdf(Path(tmp), "ain_horizontal_rules", partial(table_rules, horizontal=True), SOURCE / PDF_SOURCE)
+        make_changed_pdf(Path(tmp), "bouches-du-rhone_banded", banded_rows,
+                         SOURCE / "EGNum_Bouches_du_rhone_synthese_def.docx")
         first, last = SCAN_PAGES
         make_scan(Path(tmp), SOURCE / "sarthe-72.pdf", SCAN_PAGES, f"scan_sarthe-72_p{first}-{last}.pdf")
+        make_scan(Path(tmp), OUT / "ille-et-vilaine_no_borders.pdf", (4, 6),
+                  "scan_ille-et-vilaine_no_borders_p4-6.pdf", rotation=0.4, noise=6.0)
+        if len(sys.argv) > 2:
+            ardennes = make_changed_pdf(Path(tmp), "ardennes_no_borders", partial(table_rules, horizontal=False),
+                                        Path(sys.argv[2]) / "Trame_restitution_EGN_DSDEN08.docx", kept=False)
+            make_scan(Path(tmp), ardennes, (8, 9), "scan_ardennes_no_borders_p8-9.pdf", rotation=0.6, noise=6.0)
         if len(sys.argv) > 1:
             national = Path(sys.argv[1])
             make_pdf(Path(tmp), national / NATIONAL_PDF_SOURCE)

@@ -39,6 +39,11 @@ DPI = 200
 SCAN_PLAN = FIXTURES / "generated" / "scan_24_p9.pdf"
 SCAN_CARRIED_OVER = FIXTURES / "generated" / "scan_DSDEN15_p6.pdf"
 SCAN_INDICATORS = FIXTURES / "generated" / "scan_Isere_p8.pdf"
+# Tables drawn without rules, scanned (tests/make_ocr_fixtures.py).
+NO_BORDERS = FIXTURES / "generated" / "ille-et-vilaine_no_borders.pdf"
+SCAN_NO_BORDERS = FIXTURES / "generated" / "scan_ille-et-vilaine_no_borders_p4-6.pdf"
+SCAN_NO_BORDERS_PAGES = (4, 6)
+SCAN_NO_BORDERS_PLAN = FIXTURES / "generated" / "scan_ardennes_no_borders_p8-9.pdf"
 
 
 @functools.cache
@@ -111,6 +116,43 @@ def test_the_one_word_of_a_nearly_blank_grainy_page_is_read():
     assert _cell_statements(SCAN_CARRIED_OVER) == ["autonomie"]
 
 
+def test_a_scanned_table_drawn_without_rules_reads_like_its_text_layer():
+    """The introduction and a diagnostic table carried over a page break,
+    drawn without any rule: the page image shows no grid, so the table is
+    rebuilt from the OCR words below its header, as in a text PDF."""
+    scan, original = _processed(SCAN_NO_BORDERS), _processed(NO_BORDERS)
+    assert scan.restitution is not None
+    read, expected = scan.restitution.participants, original.restitution.participants
+    assert [(p.category, p.checked) for p in read] == [(p.category, p.checked) for p in expected]
+    # Counts: a lone digit Tesseract misreads ("4" as "ES") is left empty, never another number.
+    counts = [(p.count, q.count) for p, q in zip(read, expected) if p.count is not None]
+    assert len(counts) >= 3 and all(mine == theirs for mine, theirs in counts)
+    first, last = SCAN_NO_BORDERS_PAGES
+    truth = {"items": [{"section": i.section, "role": i.role, "text": i.text, "theme": i.theme}
+                       for i in original.items if first <= i.page <= last]}
+    scores = match_items(scan, truth)
+    assert len(truth["items"]) >= 15 and scores["f1"] == 1.0, scores["missed"]
+    assert scores["theme_acc"] == 1.0
+
+
+def test_a_scanned_plan_without_rules_keeps_its_rows_whole():
+    """A plan d'action without rules: Tesseract reads a row's columns as
+    one line set at two heights (a tall box of body letters, no title that
+    would end the table); "À" opening a cell is a word, not a bullet; the
+    last row goes on over the page break, whose page holds three lines."""
+    scan = _processed(SCAN_NO_BORDERS_PLAN)
+    texts = {(i.role, normalise(i.text).replace(" ", "")) for i in scan.items}
+    for role, text in [
+        ("temporalite", "À l'horizon 2025"),
+        ("temporalite", "À définir avec les partenaires"),
+        ("action", "Création d'un fonds d'aide à la connexion pour les familles boursières"),
+        ("action", "Signature d'une convention entre la DSDEN et le Département sur l'équipement des collèges"),
+        ("indicateur", "Nombre de familles équipées grâce au prêt de matériel"),
+    ]:
+        assert (role, normalise(text).replace(" ", "")) in texts, text
+    assert {i.theme for i in scan.items} == {"gouvernance", "travailler_ensemble", "enseigner_apprendre", "acces"}
+
+
 def test_scan_without_restitution_sections_is_not_a_restitution():
     # The dev corpus scan: cover and préambule only, at 70 dpi (read at 200).
     result = _processed(CORPUS / "scan_restitution_EGN_87.pdf")
@@ -141,7 +183,7 @@ def test_the_extraction_cache_key_follows_the_ocr_engine(monkeypatch):
 
 
 def test_the_deadline_grows_with_the_number_of_scanned_pages(monkeypatch):
-    def slow_ocr(path, no_text):
+    def slow_ocr(data, no_text, header):
         time.sleep(0.6)
         return ocr.ScanLayout(layout=Layout(blocks=[], n_pages=2), confidence=0.5)
 

@@ -50,8 +50,8 @@ MAX_SECONDS_PER_FILE = 120
 
 
 def table_header(texts: list[str]) -> bool:
-    """A PDF table drawn without vertical rules is rebuilt below a row that
-    names a data table's columns or opens the introduction."""
+    """A PDF or scanned table drawn without vertical rules is rebuilt below
+    a row that names a data table's columns or opens the introduction."""
     return names_columns(texts) or starts_intro(texts)
 
 
@@ -107,7 +107,7 @@ def process_file(path: Path, raw_root: Path,
                 budget += extend(scan.n_pages * ocr.SECONDS_PER_PAGE)
                 if on_extension is not None:
                     on_extension(scan.n_pages * ocr.SECONDS_PER_PAGE)
-                scanned = ocr.read_scan(content.data, scan)
+                scanned = ocr.read_scan(content.data, scan, header=table_header)
                 layout = scanned.layout
                 result.ocr, result.ocr_confidence = True, scanned.confidence
             result.n_pages = layout.n_pages

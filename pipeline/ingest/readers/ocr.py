@@ -30,7 +30,18 @@ from pipeline.ingest.readers.page_image import (
     analyse,
     paper_whitened,
 )
-from pipeline.ingest.readers.pdf_reader import PlumberObject, _Page, layout_from_pages, page_from_words
+from pipeline.ingest.readers.pdf_reader import (
+    PlumberObject,
+    _Page,
+    centre,
+    contains,
+    inside_any,
+    layout_from_pages,
+    page_from_words,
+    with_text_tables,
+)
+from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest
+from pipeline.ingest.readers.word_lines import word_lines
 from pipeline.model import Layout
 
 MIN_DPI = 200.0
@@ -42,6 +53,7 @@ _DASHES_RE = re.compile(r"[-–—]{2,}")  # "-—": Tesseract's reading of one 
 _BULLET_LOOKALIKES = set("+>»*°·•▶►_-–—~=|")
 # Those that alone on their line are still a bullet: no rule or speck of noise reads as them.
 _LONE_BULLET_LOOKALIKES = set("+>»*°·•▶►")
+_OPENING_PREPOSITIONS = {"À", "A"}  # a statement's first word, never Tesseract's reading of "▶"
 _NUMBER_RE = re.compile(r"[0-9Oo]+")  # "2O2O", or "O" after a colon: Tesseract's reading of zeros
 
 
@@ -51,14 +63,18 @@ class ScanLayout:
     confidence: float  # mean word confidence, 0–1
 
 
-def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTINGS) -> ScanLayout:
+def read_scan(data: bytes, no_text: RejectedFile, header: HeaderTest | None = None,
+              settings: ScanSettings = SETTINGS) -> ScanLayout:
     """OCR every page of an image-only PDF (its bytes: those the text
-    reader read and the cache is keyed by). Raises `no_text` (the text
-    reader's verdict) when no page holds an image or no word is read, and
-    RejectedFile (`no_text_layer`) when Tesseract or its French model is
-    missing."""
+    reader read and the cache is keyed by). With `header`, a table drawn
+    without vertical rules is rebuilt from its words, as in a text PDF.
+    Raises `no_text` (the text reader's verdict) when no page holds an
+    image or no word is read, and RejectedFile (`no_text_layer`) when
+    Tesseract or its French model is missing."""
     pages: list[_Page] = []
     confidences: list[float] = []
+    carried: Carried | None = None
+    line_heights: list[float] = []
     document = pdfium.PdfDocument(data)
     try:
         dpis: list[float | None] = []
@@ -88,13 +104,34 @@ def read_scan(data: bytes, no_text: RejectedFile, settings: ScanSettings = SETTI
             words = (tesseract.recognise(analysis.for_ocr)
                      or tesseract.recognise(paper_whitened(analysis.for_ocr, settings)))
             confidences.extend(word.confidence for word in words)
-            pages.append(page_from_words(index + 1, height_pt, _plumber_words(words, analysis, dpi, settings),
-                                         analysis.grids))
+            placed = _plumber_words(words, analysis, dpi, settings, line_heights)
+            grids = analysis.grids
+            if header is not None:
+                grids, carried = _with_text_tables(placed, analysis, height_pt, header, carried)
+            pages.append(page_from_words(index + 1, height_pt, placed, grids))
     finally:
         document.close()
     if not confidences:
         raise no_text
     return ScanLayout(layout=layout_from_pages(pages), confidence=round(statistics.fmean(confidences), 3))
+
+
+def _with_text_tables(words: list[PlumberObject], analysis: PageAnalysis, height: float, header: HeaderTest,
+                      carried: Carried | None) -> tuple[list[Grid], Carried | None]:
+    """The page's grids, those of its tables without vertical rules
+    rebuilt from its words. A grid of one row is a header row when the
+    words in its cells name a table's columns."""
+    def cell_text(cell: BBox | None) -> str:
+        inside = [w for w in words if cell and contains(cell, centre(w))]
+        return " ".join(w["text"] for line in word_lines(inside) for w in line)
+
+    header_rows = [grid for grid in analysis.grids
+                   if len(grid[1]) == 1 and header([cell_text(cell) for cell in grid[1][0]])]
+
+    def outside(ruled: list[Grid]) -> list[PlumberObject]:
+        return [w for w in words if not inside_any(w, ruled)]
+
+    return with_text_tables(analysis.grids, header_rows, outside, analysis.rules, height, header, carried)
 
 
 def _scan_dpi(page: pdfium.PdfPage) -> float | None:
@@ -112,7 +149,7 @@ def _scan_dpi(page: pdfium.PdfPage) -> float | None:
 
 
 def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: float,
-                   settings: ScanSettings) -> list[PlumberObject]:
+                   settings: ScanSettings, line_heights: list[float]) -> list[PlumberObject]:
     """OCR words, decided check boxes and bullets as pdfplumber words, in points.
 
     A word's top and bottom are its line's, so that words of one line stay
@@ -120,16 +157,34 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     with accents, parentheses and descenders (a line's capital É reaches
     into the line above), and the paragraph rebuilder reads a size change
     or overlapping lines as a new paragraph: so a body line is given a
-    share of the page's usual line height, centred on its box, as its
-    height, and that height itself as its size; only a title's line (much
-    taller) keeps its own.
+    share of the usual line height, centred on its box, as its
+    height, and that height itself as its size; only a title's line keeps
+    its own: much taller than usual, and so are most of its words' boxes
+    (one word's box can be as tall in body text). A line of a
+    table without rules whose columns sit a little apart in height is as
+    tall, of body letters: Tesseract reads the row's columns as one line.
+
+    The usual height is that of the document's lines so far, in points
+    (`line_heights`, extended here), not the page's own: a page that holds
+    only the end of a table, three lines, would give its lines another
+    size than the page before, and a table carried over is known by its
+    lines' size.
     """
     scale = POINTS_PER_INCH / dpi
-    usual = statistics.median([w.line_bottom - w.line_top for w in words]) if words else 0.0
+    line_heights.extend((w.line_bottom - w.line_top) * scale for w in words)
+    usual = statistics.median(line_heights) / scale if line_heights else 0.0
+    heights: dict[tuple[int, int, int], list[int]] = {}
+    for w in words:
+        heights.setdefault(w.line, []).append(w.height)
+    letters = {line: statistics.median(values) for line, values in heights.items()}
+    usual_letters = statistics.median(letters.values()) if letters else 0.0
 
-    def word(text: str, left: float, right: float, top: float, bottom: float) -> PlumberObject:
+    def word(text: str, left: float, right: float, line: tesseract.OcrWord | None,
+             top: float, bottom: float) -> PlumberObject:
         size = bottom - top
-        if size < settings.title_height_ratio * usual:
+        title = (size >= settings.title_height_ratio * usual
+                 and (line is None or letters[line.line] >= settings.title_height_ratio * usual_letters))
+        if not title:
             middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
             top, bottom = middle - half, middle + half
             size = settings.body_size_share * usual
@@ -137,22 +192,22 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
                 "bottom": bottom * scale, "size": round(size * scale, 1), "fontname": ""}
 
     texts = _cleaned_texts(words, _cell_walls(analysis, dpi), settings)
-    plumber = [word(texts[i], w.left, w.left + w.width, w.line_top, w.line_bottom)
+    plumber = [word(texts[i], w.left, w.left + w.width, w, w.line_top, w.line_bottom)
                for i, w in enumerate(words) if texts[i]]
-    plumber += [word(mark.glyph, mark.left, mark.right + 1, *_line_of(mark, words)) for mark in analysis.marks]
+    for mark in analysis.marks:
+        line = _line_of(mark, words)
+        top, bottom = (line.line_top, line.line_bottom) if line else (mark.top, mark.bottom + 1)
+        plumber.append(word(mark.glyph, mark.left, mark.right + 1, line, top, bottom))
     return plumber
 
 
-def _line_of(mark: Mark, words: list[tesseract.OcrWord]) -> tuple[int, int]:
-    """The vertical extent of the line a mark opens: that of the nearest
-    word on its right at its height, so that the mark and its text make one
-    line (a bullet is shorter than its line, whose box holds the accents)."""
+def _line_of(mark: Mark, words: list[tesseract.OcrWord]) -> tesseract.OcrWord | None:
+    """The word whose line a mark opens: the nearest on its right at its
+    height, so that the mark and its text make one line (a bullet is
+    shorter than its line, whose box holds the accents)."""
     middle = (mark.top + mark.bottom) / 2
     after = [w for w in words if w.line_top <= middle <= w.line_bottom and w.left > mark.right]
-    if not after:
-        return mark.top, mark.bottom + 1
-    nearest = min(after, key=lambda w: w.left)
-    return nearest.line_top, nearest.line_bottom
+    return min(after, key=lambda w: w.left) if after else None
 
 
 def _cell_walls(analysis: PageAnalysis, dpi: float) -> list[tuple[float, float, set[float]]]:
@@ -232,10 +287,13 @@ def _runs(words: list[tesseract.OcrWord], members: list[int], walls: list[tuple[
 def _looks_like_bullet(head: tesseract.OcrWord, following: tesseract.OcrWord, settings: ScanSettings) -> bool:
     """A narrow first word set apart by a tab-wide gap ("BD" for "▶"); not
     a word in lower case before another ("à distance" opening a line of a
-    justified column, whose spaces stretch as wide)."""
+    justified column, whose spaces stretch as wide), nor a capital "À"
+    before one ("À l'horizon 2025", "A terme", 6 pt apart in a scanned
+    table cell: as wide as a tab after "▶")."""
     height = head.line_bottom - head.line_top
     gap = following.left - (head.left + head.width)
-    if head.text.isalpha() and head.text.islower() and following.text[:1].islower():
+    if (head.text.islower() or head.text in _OPENING_PREPOSITIONS) and head.text.isalpha() \
+            and following.text[:1].islower():
         return False
     return (head.width <= settings.bullet_max_width * height and gap >= settings.bullet_min_gap * height
             and not any(ch.isdigit() for ch in head.text))

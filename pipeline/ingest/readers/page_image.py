@@ -26,7 +26,7 @@ from pdfplumber.table import cells_to_tables, edges_to_intersections, intersecti
 
 if TYPE_CHECKING:  # types only: importing the PDF reader is left to its users
     from pipeline.ingest.readers.pdf_reader import PlumberObject
-    from pipeline.ingest.readers.text_tables import Grid
+    from pipeline.ingest.readers.text_tables import BBox, Grid
 
 MM_PER_INCH = 25.4
 POINTS_PER_INCH = 72.0
@@ -123,11 +123,13 @@ class Mark:
 @dataclass(frozen=True)
 class PageAnalysis:
     """A deskewed page: the image Tesseract should read (rules and marks
-    whited out), its table grids in points, its marks in pixels."""
+    whited out), its table grids and horizontal rules in points, its marks
+    in pixels."""
 
     for_ocr: np.ndarray
     skew_degrees: float
     grids: list[Grid]
+    rules: list[BBox]  # horizontal: a table without vertical rules may still separate its rows
     marks: list[Mark]
 
 
@@ -151,7 +153,9 @@ def analyse(gray: np.ndarray, dpi: float, settings: ScanSettings = SETTINGS) -> 
     for_ocr[cv2.dilate(rules, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0] = 255
     for mark in marks:
         for_ocr[max(mark.top - margin, 0):mark.bottom + margin + 1, max(mark.left - margin, 0):mark.right + margin + 1] = 255
-    return PageAnalysis(for_ocr=for_ocr, skew_degrees=angle, grids=_grids(edges, settings), marks=marks)
+    return PageAnalysis(for_ocr=for_ocr, skew_degrees=angle, grids=_grids(edges, settings),
+                        rules=[(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges if e["orientation"] == "h"],
+                        marks=marks)
 
 
 def paper_whitened(gray: np.ndarray, settings: ScanSettings = SETTINGS) -> np.ndarray:

@@ -203,21 +203,14 @@ def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -
     if header is not None:
         header_rows = [grid for grid, table in zip(grids, found)
                        if len(table.rows) == 1 and header([text or "" for text in table.extract()[0]])]
-        ruled = [grid for grid in grids if grid not in header_rows]
         rules = [(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges if e["orientation"] == "h"]
-        coming_in = carried
-        while True:
-            words = extract_words([c for c in chars if not any(_contains(grid[0], _centre(c)) for grid in ruled)],
-                                  keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
-            rebuilt, carried = text_table_grids(words, float(page.height), header_rows, rules, header, coming_in)
-            # Rows found for their shading alone (a banded table) belong to
-            # the rebuilt table they are part of: read again with its text.
-            banded = [grid for grid in ruled if any(belongs_to(table, grid) for table in rebuilt)]
-            if not banded:
-                break
-            ruled = [grid for grid in ruled if grid not in banded]
-        kept = [grid for grid in header_rows if not any(_inside_box(grid[0], table[0]) for table in rebuilt)]
-        grids = sorted(ruled + kept + rebuilt, key=lambda grid: grid[0][1])
+
+        def words_outside(ruled: list[Grid]) -> list[PlumberObject]:
+            return extract_words([c for c in chars if not inside_any(c, ruled)],
+                                 keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+
+        grids, carried = with_text_tables(grids, header_rows, words_outside, rules, float(page.height), header,
+                                          carried)
     tables: list[_PTable] = []
     in_table: set[int] = set()
     for bbox, rows in grids:
@@ -234,11 +227,40 @@ def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -
     ), carried
 
 
-def _centre(box: PlumberObject) -> tuple[float, float]:
+def with_text_tables(grids: list[Grid], header_rows: list[Grid],
+                     words_outside: Callable[[list[Grid]], list[PlumberObject]], rules: list[BBox],
+                     height: float, header: HeaderTest, carried: Carried | None) -> tuple[list[Grid], Carried | None]:
+    """A page's table grids with those of its tables drawn without
+    vertical rules rebuilt from the text (`text_tables.py`), for a text
+    layer and an OCR page alike; and what the next page continues.
+
+    `header_rows` are the found grids that are a header row alone (the
+    rebuilt table's header, or no table); `words_outside(ruled)` the
+    page's words outside the other found grids.
+    """
+    ruled = [grid for grid in grids if grid not in header_rows]
+    coming_in = carried
+    while True:
+        rebuilt, carried = text_table_grids(words_outside(ruled), height, header_rows, rules, header, coming_in)
+        # Rows found for their shading alone (a banded table) belong to
+        # the rebuilt table they are part of: read again with its text.
+        banded = [grid for grid in ruled if any(belongs_to(table, grid) for table in rebuilt)]
+        if not banded:
+            break
+        ruled = [grid for grid in ruled if grid not in banded]
+    kept = [grid for grid in header_rows if not any(_inside_box(grid[0], table[0]) for table in rebuilt)]
+    return sorted(ruled + kept + rebuilt, key=lambda grid: grid[0][1]), carried
+
+
+def inside_any(box: PlumberObject, grids: list[Grid]) -> bool:
+    return any(contains(grid[0], centre(box)) for grid in grids)
+
+
+def centre(box: PlumberObject) -> tuple[float, float]:
     return (box["x0"] + box["x1"]) / 2, (box["top"] + box["bottom"]) / 2
 
 
-def _contains(bbox: BBox, point: tuple[float, float]) -> bool:
+def contains(bbox: BBox, point: tuple[float, float]) -> bool:
     x0, top, x1, bottom = bbox
     return bool(x0 <= point[0] <= x1 and top <= point[1] <= bottom)
 
@@ -274,12 +296,12 @@ def _read_table(bbox: BBox, grid_rows: Sequence[Sequence[BBox | None]], boxes: l
     columns = sorted({round(c[0], 1) for row in grid_rows for c in row if c} | {round(x1, 1)})
     buckets: dict[tuple[int, int], list[PlumberObject]] = {}
     for i, char in enumerate(boxes):
-        point = _centre(char)
-        if not _contains(bbox, point):
+        point = centre(char)
+        if not contains(bbox, point):
             continue
         in_table.add(i)
         for r, row in enumerate(grid_rows):
-            hit = next((k for k, c in enumerate(row) if c and _contains(c, point)), None)
+            hit = next((k for k, c in enumerate(row) if c and contains(c, point)), None)
             if hit is not None:
                 buckets.setdefault((r, hit), []).append(char)
                 break
@@ -550,6 +572,8 @@ def _to_table(table: _PTable, index: int, vocabulary: Counter[str], text_layer: 
     pad = min(max(min(pads, default=SETTINGS.cell_padding_pt), SETTINGS.min_cell_padding_pt),
               SETTINGS.max_cell_padding_pt)
     usual_gaps = _usual_gaps(table) if text_layer else None
+    if not text_layer:
+        pad += SETTINGS.ocr_box_slack_pt
     rows = []
     for r, row in enumerate(table.rows):
         above = table.rows[r - 1] if r in table.continued_rows and r > 0 else []

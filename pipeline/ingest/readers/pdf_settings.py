@@ -77,6 +77,12 @@ class PdfSettings:
     """A word that would have ended this close to the right limit counts
     as not fitting: justified and kerned lines stop a little short of it."""
 
+    ocr_box_slack_pt: float = 2.0
+    """Read from a scan, a table cell's lines wrap this much short of its
+    right limit too: Tesseract's word boxes hug the ink, narrower than the
+    advance a word takes on its line (a text layer's), so a next word
+    that did not fit seems to."""
+
     cut_word_reach: float = 0.7
     """In font sizes: a one-word line that ends within this of its
     column's right limit fills the column, so its word may have been cut

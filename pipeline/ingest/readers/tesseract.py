@@ -36,11 +36,12 @@ NOT_INSTALLED = (
 @dataclass(frozen=True)
 class OcrWord:
     """One recognised word, in pixels of the image it was read from: its
-    horizontal extent, and the vertical extent of its line."""
+    horizontal extent, its own height, and the vertical extent of its line."""
 
     text: str
     left: int
     width: int
+    height: int  # of its letters: a title's are tall, whatever its line's box
     line: tuple[int, int, int]  # Tesseract's (block, paragraph, line) numbers
     line_top: int  # the box of the whole line: a word's own box depends on
     line_bottom: int  # its letters (ascenders, x-height), the line's does not
@@ -79,6 +80,6 @@ def recognise(image: np.ndarray) -> list[OcrWord]:
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         top, height = data["top"][i], data["height"][i]
         line_top, line_bottom = line_boxes.get(key, (top, top + height))
-        words.append(OcrWord(text=text, left=data["left"][i], width=data["width"][i], line=key,
+        words.append(OcrWord(text=text, left=data["left"][i], width=data["width"][i], height=height, line=key,
                              line_top=line_top, line_bottom=line_bottom, confidence=confidence / 100.0))
     return words
