@@ -306,6 +306,25 @@ def plain_statements(path: Path, mark: str = "") -> None:
     document.save(path)
 
 
+def statements_on_soft_breaks(path: Path) -> None:
+    """Set the statements of each data-table cell (all columns but the
+    theme) as one plain paragraph, one statement a line: Shift+Enter
+    (`w:br`) between them, list format, style, indent and typed bullet
+    removed."""
+    plain_statements(path)
+    document = docx.Document(path)
+    for table in _data_tables(document):
+        for tr in table._tbl.findall(qn("w:tr"))[1:]:
+            for tc in tr.findall(qn("w:tc"))[1:]:
+                paragraphs = [p for p in tc.findall(qn("w:p")) if "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()]
+                for paragraph in paragraphs[1:]:
+                    paragraphs[0].append(parse_xml(f'<w:r {nsdecls("w")}><w:br/></w:r>'))
+                    for run in paragraph.findall(qn("w:r")):
+                        paragraphs[0].append(run)
+                    tc.remove(paragraph)
+    document.save(path)
+
+
 def _data_tables(document) -> list:
     """The data tables: those whose header opens with "Thématique"."""
     return [table for table in document.tables if table.rows and "mati" in table.rows[0].cells[0].text]

@@ -14,6 +14,7 @@ from make_docx import (
     nest_table_in_cell,
     non_breaking_hyphens,
     restitution,
+    statements_on_soft_breaks,
     theme_banner_rows,
     theme_column_as_banners,
     theme_column_as_headings,
@@ -249,3 +250,36 @@ def test_a_table_without_a_theme_column_or_a_theme_around_it_keeps_its_rows(tmp_
         ("retex", "Prêt de tablettes", "inconnu"), ("irritant", "Zones blanches", "inconnu"),
         ("point_fort", "Aide du Département", "inconnu"), ("retex", "Classes virtuelles au collège", "inconnu")]
     assert len(result.restitution.actions) == 1
+
+
+@pytest.mark.parametrize("name", ["EGNum_Ille_et_vilaine_synthese_def.docx", "01_restitution_etats_generaux_numerique_VF.docx"])
+def test_statements_set_one_a_line_with_soft_breaks_are_read_apart(tmp_path, name):
+    """A restitution whose cells hold their statements as one plain
+    paragraph, a line each (Shift+Enter between them, no bullet): every
+    statement is read on its own, as in the original."""
+    path = tmp_path / name
+    shutil.copy(CORPUS / name, path)
+    statements_on_soft_breaks(path)
+    result = process_file(path, tmp_path)
+    assert result.status == "ok", result.message
+    scores = match_items(result, truth_of(name))
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+
+
+def test_a_soft_break_goes_on_with_a_sentence_in_lower_case_or_a_list_item(tmp_path):
+    """A line after a soft break opens a statement only with a capital and
+    outside a list: a sentence cut before a word in lower case goes on,
+    and so does a bullet continued on a new line (Word's own use of
+    Shift+Enter in a list)."""
+    path = restitution(tmp_path / "r.docx", diagnostic_rows=[[
+        "Un égal accès au numérique pour tous",
+        "Prêt de tablettes aux familles\nDes zones blanches en\nmilieu rural",
+        ["Une charte des usages numériques\nRédigée avec les équipes"],
+        "Aide du Département",
+    ]])
+    result = process_file(path, tmp_path)
+    diagnostic = [(i.role, i.text) for i in result.items if i.section == "diagnostic"]
+    assert diagnostic == [
+        ("retex", "Prêt de tablettes aux familles"), ("retex", "Des zones blanches en milieu rural"),
+        ("irritant", "Une charte des usages numériques Rédigée avec les équipes"),
+        ("point_fort", "Aide du Département")]

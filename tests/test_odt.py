@@ -135,3 +135,22 @@ def test_other_opendocument_kinds_are_unsupported(tmp_path, mimetype):
         archive.writestr("content.xml", "<x/>")
     result = process_file(path, tmp_path)
     assert result.reason == "unsupported_format" and "OpenDocument" in result.message
+
+
+def test_a_line_break_in_a_cell_opens_a_statement_with_a_capital_outside_a_list(tmp_path):
+    """As in Word (Shift+Enter): statements set one a line in a cell's
+    plain paragraph are apart; a sentence cut before a word in lower case,
+    or a list item continued on a new line, goes on; outside tables a line
+    break never opens a paragraph (a RETEX title's lines stay one)."""
+    cell = ('<text:p>Prêt de tablettes<text:line-break/>Des zones blanches en<text:line-break/>milieu rural</text:p>'
+            '<text:list><text:list-item><text:p>Une charte des usages<text:line-break/>Rédigée avec les équipes'
+            '</text:p></text:list-item></text:list>')
+    body = ('<text:p>RETEX 1 –<text:line-break/>Thématique : Un égal accès au numérique pour tous</text:p>'
+            f'<table:table><table:table-row><table:table-cell>{cell}</table:table-cell></table:table-row></table:table>')
+    blocks = read_odt(write_odt(tmp_path / "s.odt", body)).blocks
+    paragraphs = [b for b in blocks if isinstance(b, Paragraph)]
+    assert [p.line.new_paragraph for p in paragraphs] == [True, False]
+    table = next(b for b in blocks if isinstance(b, Table))
+    assert [(line.text, line.new_paragraph) for line in table.rows[0][0].lines] == [
+        ("Prêt de tablettes", True), ("Des zones blanches en", True), ("milieu rural", False),
+        ("Une charte des usages", True), ("Rédigée avec les équipes", False)]

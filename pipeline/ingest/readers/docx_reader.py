@@ -17,6 +17,7 @@ import docx
 from docx.oxml.ns import qn
 from lxml.etree import _Element
 
+from pipeline.ingest.readers import soft_breaks
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -98,7 +99,7 @@ class _BodyReader:
             self.blocks.append(PageBreak())
         style_id = _style_id(ppr)
         heading = self.styles.heading.get(style_id, 0)
-        for line in paragraph_lines(p, self.styles):
+        for line in paragraph_lines(p, self.styles, in_cell=False):
             self.blocks.append(Paragraph(line=line, heading=heading))
         if _has_page_break(p) or (ppr is not None and ppr.find(qn("w:sectPr")) is not None):
             self.blocks.append(PageBreak())
@@ -126,7 +127,7 @@ class _BodyReader:
         lines: list[Line] = []
         for child in _children(tc, qn("w:p"), qn("w:tbl")):
             if child.tag == qn("w:p"):
-                lines.extend(paragraph_lines(child, self.styles))
+                lines.extend(paragraph_lines(child, self.styles, in_cell=True))
             else:  # a nested table: its text belongs to this cell, in order
                 for tr in _children(child, qn("w:tr")):
                     for inner in _children(tr, qn("w:tc")):
@@ -134,21 +135,10 @@ class _BodyReader:
         return lines
 
 
-def paragraph_lines(p: _Element, styles: _StyleInfo) -> list[Line]:
-    """The lines of one paragraph: soft line breaks split it, not end it."""
-    ppr = p.find(qn("w:pPr"))
-    level = _list_level(ppr, styles)
-    pieces: list[str] = [""]
-    for text in _runs_text(p):
-        if text == "\n":
-            pieces.append("")
-        else:
-            pieces[-1] += text
-    lines: list[Line] = []
-    for piece in pieces:
-        if piece.strip():
-            lines.append(Line(text=piece.strip(), new_paragraph=not lines, level=level if not lines else None))
-    return lines
+def paragraph_lines(p: _Element, styles: _StyleInfo, in_cell: bool) -> list[Line]:
+    """The lines of one paragraph, cut at its soft line breaks (`soft_breaks.py`)."""
+    return soft_breaks.paragraph_lines("".join(_runs_text(p)).split("\n"), _list_level(p.find(qn("w:pPr")), styles),
+                                       in_cell)
 
 
 def _runs_text(element: _Element) -> Iterator[str]:

@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from pipeline.ingest.readers import soft_breaks
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 
 _NS = {
@@ -178,7 +179,7 @@ class _BodyReader:
         if before:
             self.blocks.append(PageBreak())
         heading = _heading_level(p)
-        for line in self.lines(p, list_depth):
+        for line in self.lines(p, list_depth, in_cell=False):
             self.blocks.append(Paragraph(line=line, heading=heading))
         if after:
             self.blocks.append(PageBreak())
@@ -212,7 +213,7 @@ class _BodyReader:
             for child in container:
                 tag = child.tag
                 if tag in (_P, _H):
-                    lines.extend(self.lines(child, list_depth))
+                    lines.extend(self.lines(child, list_depth, in_cell=True))
                 elif tag == _LIST:
                     collect(child, 0 if list_depth is None else list_depth + 1)
                 elif tag == _LIST_ITEM:
@@ -230,15 +231,10 @@ class _BodyReader:
         collect(cell, None)
         return lines
 
-    def lines(self, p: etree._Element, list_depth: int | None) -> list[Line]:
-        """The lines of one paragraph: line breaks split it, not end it."""
+    def lines(self, p: etree._Element, list_depth: int | None, in_cell: bool) -> list[Line]:
+        """The lines of one paragraph, cut at its line breaks (`soft_breaks.py`)."""
         pieces = "".join(self._text(p)).replace(_SOFT_HYPHEN, "").split("\n")
-        lines: list[Line] = []
-        for piece in pieces:
-            if piece.strip():
-                lines.append(Line(text=piece.strip(), new_paragraph=not lines,
-                                  level=list_depth if not lines else None))
-        return lines
+        return soft_breaks.paragraph_lines(pieces, list_depth, in_cell)
 
     def _text(self, element: etree._Element) -> Iterator[str]:
         """Visible text of a paragraph: XML whitespace collapses, spacing is markup."""
