@@ -126,9 +126,16 @@ def _read_here(path: Path, root: Path, on_extension: Callable[[float], None] | N
 def _start(context: ForkServerContext, root: Path, memory_growth: int) -> _Worker:
     ours, theirs = context.Pipe()
     process = context.Process(target=_serve, args=(theirs, root, memory_growth), daemon=True, name="egn-lecture")
-    process.start()
-    theirs.close()  # the worker holds the only other end: its death reads as end of file
-    return _Worker(process, ours)
+    try:
+        process.start()
+        theirs.close()  # the worker holds the only other end: its death reads as end of file
+        return _Worker(process, ours)
+    except BaseException:  # the run stopped (SIGTERM, Ctrl-C) before the pool holds it: nor is it left behind
+        if process.pid is not None:
+            process.kill()
+            process.join()
+        ours.close()
+        raise
 
 
 def _assign(worker: _Worker, path: Path) -> None:
