@@ -121,12 +121,9 @@ def test_a_scanned_table_drawn_without_rules_reads_like_its_text_layer():
     drawn without any rule: the page image shows no grid, so the table is
     rebuilt from the OCR words below its header, as in a text PDF."""
     scan, original = _processed(SCAN_NO_BORDERS), _processed(NO_BORDERS)
-    assert scan.restitution is not None
-    read, expected = scan.restitution.participants, original.restitution.participants
-    assert [(p.category, p.checked) for p in read] == [(p.category, p.checked) for p in expected]
-    # Counts: a lone digit Tesseract misreads ("4" as "ES") is left empty, never another number.
-    counts = [(p.count, q.count) for p, q in zip(read, expected) if p.count is not None]
-    assert len(counts) >= 3 and all(mine == theirs for mine, theirs in counts)
+    # Check boxes and counts: a count alone in its Tesseract block, first
+    # read "ES" and "Le)]", is read again on its own ("4", "6").
+    assert scan.restitution is not None and scan.restitution.participants == original.restitution.participants
     first, last = SCAN_NO_BORDERS_PAGES
     truth = {"items": [{"section": i.section, "role": i.role, "text": i.text, "theme": i.theme}
                        for i in original.items if first <= i.page <= last]}

@@ -7,6 +7,7 @@ installed — the cache does, for every run — imports nothing heavy.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -22,6 +23,17 @@ LANGUAGE = "fra"
 # Page segmentation: automatic, without orientation detection (pages are
 # upright; deskew has already removed the small tilt of a scanner).
 _CONFIG = "--oem 1 --psm 3"
+# A word alone in its block (a count right of "Nombre de participants :"),
+# short and read with less confidence than this, is read again on its own
+# as one line; a number read so with at least LONE_NUMBER_TRUST replaces
+# it. Tesseract sets a lone digit apart as a block of its own and reads it
+# from too little context ("4" as "ES", "6" as "Le)]", at 0.2–0.5); alone
+# on one line it reads them at 0.96. Bullets and dashes read again give no
+# trusted number and stay as they were.
+LONE_WORD_DOUBT = 0.6
+LONE_WORD_MAX_CHARS = 4
+LONE_NUMBER_TRUST = 0.9
+_LINE_CONFIG = "--oem 1 --psm 7"
 # Files are already read one per core by the worker pool: Tesseract's own
 # OpenMP threads would only fight them for the same cores.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -72,6 +84,8 @@ def recognise(image: np.ndarray) -> list[OcrWord]:
             key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
             line_boxes[key] = (data["top"][i], data["top"][i] + data["height"][i])
     words = []
+    per_block = Counter(data["block_num"][i] for i, level in enumerate(data["level"])
+                        if level == 5 and (data["text"][i] or "").strip())
     for i, text in enumerate(data["text"]):
         text = (text or "").strip()
         confidence = float(data["conf"][i])
@@ -80,6 +94,24 @@ def recognise(image: np.ndarray) -> list[OcrWord]:
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         top, height = data["top"][i], data["height"][i]
         line_top, line_bottom = line_boxes.get(key, (top, top + height))
+        if per_block[key[0]] == 1 and confidence < 100 * LONE_WORD_DOUBT and len(text) <= LONE_WORD_MAX_CHARS:
+            text, confidence = _lone_number(image, data["left"][i], data["width"][i], line_top, line_bottom) \
+                or (text, confidence)
         words.append(OcrWord(text=text, left=data["left"][i], width=data["width"][i], height=height, line=key,
                              line_top=line_top, line_bottom=line_bottom, confidence=confidence / 100.0))
     return words
+
+
+def _lone_number(image: np.ndarray, left: int, width: int, top: int, bottom: int) -> tuple[str, float] | None:
+    """The number a lone word's box holds, read again as one line with a
+    margin around it (a quarter of the line's height aside, half above and
+    below: not the colon before it), if Tesseract trusts it."""
+    height = bottom - top
+    side = height // 4
+    crop = image[max(top - height // 2, 0):bottom + height // 2, max(left - side, 0):left + width + side]
+    data = pytesseract.image_to_data(Image.fromarray(crop), lang=LANGUAGE, config=_LINE_CONFIG,
+                                     output_type=Output.DICT)
+    read = [(text.strip(), float(conf)) for text, conf in zip(data["text"], data["conf"]) if (text or "").strip()]
+    if len(read) == 1 and read[0][0].isdigit() and read[0][1] >= 100 * LONE_NUMBER_TRUST:
+        return read[0]
+    return None
