@@ -36,6 +36,7 @@ from pathlib import Path
 
 from pipeline.ingest.errors import SourceChanged
 from pipeline.ingest.process import MAX_SECONDS_PER_FILE, OUT_OF_MEMORY_MESSAGE, TIMEOUT_MESSAGE, declared_format, process_file
+from pipeline.ingest.readers.headroom import address_space
 from pipeline.ingest.sources import identity, source_name
 from pipeline.model import DocumentResult
 
@@ -154,8 +155,7 @@ def _assign(worker: _Worker, path: Path) -> None:
 def _serve(connection: Connection, root: Path, memory_growth: int) -> None:
     """The worker: its memory limit, then one file at a time through the
     per-file boundary, until the run stops it."""
-    pages = int(Path("/proc/self/statm").read_text().split()[0])  # address space now (Linux)
-    limit = pages * resource.getpagesize() + memory_growth
+    limit = address_space() + memory_growth
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit + _REFUSAL_RESERVE))
     while True:
         try:

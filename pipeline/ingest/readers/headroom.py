@@ -26,6 +26,10 @@ def ensure_headroom() -> None:
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY or not _STATM.exists():
         return
-    used = int(_STATM.read_text().split()[0]) * resource.getpagesize()
-    if used > soft - HEADROOM_BYTES:
+    if address_space() > soft - HEADROOM_BYTES:
         raise MemoryError("address space within the reader's headroom of its limit")
+
+
+def address_space() -> int:
+    """The process's address space now, in bytes: what RLIMIT_AS counts (Linux's /proc)."""
+    return int(_STATM.read_text().split()[0]) * resource.getpagesize()

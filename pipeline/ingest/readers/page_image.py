@@ -24,6 +24,8 @@ import numpy as np
 from pdfplumber.table import Table as _GridTable
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
+from pipeline.ingest.readers.text_tables import horizontal_rules
+
 if TYPE_CHECKING:  # types only: importing the PDF reader is left to its users
     from pipeline.ingest.readers.pdf_reader import PlumberObject
     from pipeline.ingest.readers.text_tables import BBox, Grid
@@ -154,7 +156,7 @@ def analyse(gray: np.ndarray, dpi: float, settings: ScanSettings = SETTINGS) -> 
     for mark in marks:
         for_ocr[max(mark.top - margin, 0):mark.bottom + margin + 1, max(mark.left - margin, 0):mark.right + margin + 1] = 255
     return PageAnalysis(for_ocr=for_ocr, skew_degrees=angle, grids=_grids(edges, settings),
-                        rules=[(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges if e["orientation"] == "h"],
+                        rules=horizontal_rules(edges),
                         marks=marks)
 
 

@@ -35,7 +35,15 @@ from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.readers.headroom import ensure_headroom
 from pipeline.ingest.readers.lexicon import is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
-from pipeline.ingest.readers.text_tables import BBox, Carried, Grid, HeaderTest, belongs_to, text_table_grids
+from pipeline.ingest.readers.text_tables import (
+    BBox,
+    Carried,
+    Grid,
+    HeaderTest,
+    belongs_to,
+    horizontal_rules,
+    text_table_grids,
+)
 from pipeline.ingest.readers.word_lines import line_size, word_lines
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
 from pipeline.text import starts_with_bullet, strip_bullet
@@ -203,7 +211,7 @@ def _read_page(page: Page, header: HeaderTest | None, carried: Carried | None) -
     if header is not None:
         header_rows = [grid for grid, table in zip(grids, found)
                        if len(table.rows) == 1 and header([text or "" for text in table.extract()[0]])]
-        rules = [(e["x0"], e["top"], e["x1"], e["bottom"]) for e in page.edges if e["orientation"] == "h"]
+        rules = horizontal_rules(page.edges)
 
         def words_outside(ruled: list[Grid]) -> list[PlumberObject]:
             return extract_words([c for c in chars if not inside_any(c, ruled)],

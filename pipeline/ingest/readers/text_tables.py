@@ -25,7 +25,7 @@ pdfplumber had found it (page breaks, cut rows, repeated headers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.ingest.readers.pdf_settings import SETTINGS
@@ -46,6 +46,13 @@ MIN_COLUMN_LINES = 2
 # A table's left edge, one inner boundary and its right edge at least: two
 # columns, the first of which tells the rows apart.
 MIN_BOUNDARIES = 3
+
+
+def horizontal_rules(edges: Iterable[Word]) -> list[BBox]:
+    """The horizontal ones of a page's ruling edges (pdfplumber's shape:
+    x0, top, x1, bottom, orientation), which may separate a rebuilt
+    table's rows: a text layer's and a page image's alike."""
+    return [(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges if e["orientation"] == "h"]
 
 
 @dataclass(frozen=True)
