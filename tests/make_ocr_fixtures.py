@@ -22,6 +22,13 @@ made from them are left as they are).
   statements set as plain paragraphs (`make_docx.py`'s `plain_statements`:
   no bullet, one statement per paragraph, 1 pt spacing after), which
   LibreOffice's PDF tells apart only by that spacing.
+- `ain_plain.pdf`: the Ain DOCX so changed, whose page breaks fall between
+  two plain paragraphs of a plan d'action cell ("… avec le numérique |
+  Installation du wifi …"), where no spacing is left to tell them apart.
+- `puy-de-dome_plain.pdf`: the dev corpus's Puy-de-Dôme DOCX so changed
+  (DEV_RAW), whose PDF gives one line of a cell the font size
+  7.999999999999972 instead of 8: the paragraph spacing after it must
+  still be read at size 8.
 - `ille-et-vilaine_dashes.pdf`: the same, each statement opened by a typed
   "- ": its plan d'action table starts so low on a page that the page break
   cuts its header row ("Thématique concernée | (parmi les 5)").
@@ -141,6 +148,7 @@ if __name__ == "__main__":
         make_changed_pdf(Path(tmp), "ille-et-vilaine_row_added",
                          partial(move_last_statements_to_a_new_row, table_index=1, row=1))
         make_changed_pdf(Path(tmp), "ille-et-vilaine_plain", plain_statements)
+        make_changed_pdf(Path(tmp), "ain_plain", plain_statements, SOURCE / PDF_SOURCE)
         make_changed_pdf(Path(tmp), "ille-et-vilaine_dashes", partial(plain_statements, mark="- "))
         make_changed_pdf(Path(tmp), "ille-et-vilaine_theme_banners", theme_column_as_banners)
         make_changed_pdf(Path(tmp), "ille-et-vilaine_theme_headings", theme_column_as_headings)
@@ -158,6 +166,8 @@ if __name__ == "__main__":
             ardennes = make_changed_pdf(Path(tmp), "ardennes_no_borders", partial(table_rules, horizontal=False),
                                         Path(sys.argv[2]) / "Trame_restitution_EGN_DSDEN08.docx", kept=False)
             make_scan(Path(tmp), ardennes, (8, 9), "scan_ardennes_no_borders_p8-9.pdf", rotation=0.6, noise=6.0)
+            make_changed_pdf(Path(tmp), "puy-de-dome_plain", plain_statements,
+                             Path(sys.argv[2]) / "Trame de restitution EGN 63_def.docx")
         if len(sys.argv) > 1:
             national = Path(sys.argv[1])
             make_pdf(Path(tmp), national / NATIONAL_PDF_SOURCE)

@@ -172,6 +172,41 @@ def test_plain_paragraph_statements_of_a_pdf_are_told_by_their_spacing():
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
 
 
+def test_a_page_break_between_two_plain_paragraphs_of_a_cell_parts_them():
+    """The Ain DOCX with plain-paragraph statements (tests/make_ocr_fixtures.py):
+    a page break falls between two of a plan d'action cell, "… avec le
+    numérique" at the foot of one page, "Installation du wifi …" at the top
+    of the next, and the spacing that parts them on a page is lost there.
+    A capital after a line that could end a sentence opens the next one."""
+    pdf = FIXTURES / "generated" / "ain_plain.pdf"
+    result = process_file(pdf, pdf.parent)
+    scores = match_items(result, truth_of("01_restitution_etats_generaux_numerique_VF.docx"))
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+
+
+def test_a_line_whose_font_size_the_pdf_rounds_otherwise_keeps_its_paragraph_spacing():
+    """The Puy-de-Dôme DOCX with plain-paragraph statements
+    (tests/make_ocr_fixtures.py): LibreOffice's PDF sets one line of a cell
+    at size 7.999999999999972, the others at 8. It is one size: the 1 pt
+    spacing after that line parts its statement from the next."""
+    pdf = FIXTURES / "generated" / "puy-de-dome_plain.pdf"
+    result = process_file(pdf, pdf.parent)
+    scores = match_items(result, truth_of("Trame de restitution EGN 63_def.docx"))
+    assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
+
+
+@pytest.mark.parametrize("line, open_", [
+    ("l'évaluation par compétences avec le", True), ("un accompagnement de l'", True),
+    ("des tablettes, des ordinateurs,", True), ("Des parents mis en difficulté pour", True),
+    ("les apprentissages à la maison", False), ("avec le numérique", False),
+])
+def test_a_line_ending_on_an_article_or_preposition_has_not_ended_its_sentence(line, open_):
+    # `mots_de_liaison.txt` keeps "avec le | Département" whole across a page break.
+    from pipeline.ingest.readers.lexicon import ends_mid_sentence
+
+    assert ends_mid_sentence(line) is open_
+
+
 def test_the_rest_of_a_header_row_a_page_break_cut_gives_no_statement():
     """LibreOffice's PDF of the Ille-et-Vilaine DOCX with typed "- "
     statements (tests/make_ocr_fixtures.py) starts its plan d'action at the

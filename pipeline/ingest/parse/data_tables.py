@@ -10,7 +10,7 @@ row too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pipeline.contract import LIST_SEPARATOR, Role, Section
 from pipeline.ingest.normalize.actors import actor_codes
@@ -19,7 +19,7 @@ from pipeline.ingest.normalize.themes import UNKNOWN, ThemeMatch, named_theme, r
 from pipeline.ingest.parse.columns import THEME, TableShape, is_header_row, table_shape
 from pipeline.ingest.parse.found import Found
 from pipeline.model import ActionRow, Cell, Item, Line, Table
-from pipeline.text import Statement, split_statements, starts_with_bullet, strip_bullet
+from pipeline.text import Statement, split_statements, strip_bullet
 
 # A row whose theme cell is empty, with no theme above it to carry down.
 _NO_THEME = ThemeMatch(UNKNOWN, 0.0, "vide")
@@ -169,15 +169,13 @@ def _continues(shape: TableShape, previous: list[Cell] | None, row: list[Cell]) 
 
 
 def _merge_rows(upper: list[Cell], lower: list[Cell]) -> list[Cell]:
-    """Glue the two halves of a row cut by a page break, cell by cell."""
+    """Glue the two halves of a row cut by a page break, cell by cell. The
+    reader, which sees the page, has said whether a half's first line goes
+    on with the statement the break cut (its `new_paragraph`)."""
     merged = []
     for k in range(max(len(upper), len(lower))):
         lines = list(upper[k].lines) if k < len(upper) else []
         tail = list(lower[k].lines) if k < len(lower) else []
-        if tail and lines:
-            # The first line after the break continues the cut statement
-            # unless it opens a new bullet.
-            tail[0] = replace(tail[0], new_paragraph=starts_with_bullet(tail[0].text))
         merged.append(Cell(lines=lines + tail))
     return merged
 

@@ -16,11 +16,14 @@ and committed, so reading needs neither spaCy nor the model.
 from __future__ import annotations
 
 import gzip
+import re
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 from pipeline.text import fold
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
 
 
 def word_list_path() -> Path:
@@ -35,6 +38,27 @@ def _words() -> frozenset[str]:
 def is_french_word(word: str) -> bool:
     """Whether `word`, folded, is a word of the list."""
     return fold(word) in _words()
+
+
+@cache
+def _binding_words() -> frozenset[str]:
+    text = files("pipeline").joinpath("data", "mots_de_liaison.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+# A line ending on these has not ended its sentence ("l'", "d'", a comma, a dash).
+_OPEN_ENDINGS = ("'", "’", ",", "-", "–", "(", ":")
+
+
+def ends_mid_sentence(text: str) -> bool:
+    """Whether `text` stops where a French sentence cannot end: on an
+    article, a preposition or a conjunction (`mots_de_liaison.txt`), an
+    elided word or a comma."""
+    text = text.rstrip()
+    if text.endswith(_OPEN_ENDINGS):
+        return True
+    words = _WORD_RE.findall(text)
+    return bool(words) and fold(words[-1]) in _binding_words()
 
 
 def write_word_list(words: set[str], path: Path) -> None:

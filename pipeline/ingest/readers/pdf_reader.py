@@ -33,7 +33,7 @@ from pdfplumber.utils.text import extract_words
 
 from pipeline.ingest.errors import RejectedFile
 from pipeline.ingest.readers.headroom import ensure_headroom
-from pipeline.ingest.readers.lexicon import is_french_word
+from pipeline.ingest.readers.lexicon import ends_mid_sentence, is_french_word
 from pipeline.ingest.readers.pdf_settings import SETTINGS
 from pipeline.ingest.readers.text_tables import (
     BBox,
@@ -58,6 +58,8 @@ _PUNCTUATION_RE = re.compile(r"[^\w#]+")
 # punctuation as a space: a running line even where it does not repeat.
 _PAGE_NUMBER_KEYS = ("#", "# #")
 _WORD_RE = re.compile(r"\w+")
+# Font sizes are one size to this many decimals: a PDF writes 8 and 7.999999999999972 for the same font.
+SIZE_DECIMALS = 1
 
 # A pdfplumber character or word (its `T_obj`: a dict of mixed values), or
 # an OCR word in the same shape (x0, x1, top, bottom, text, size, fontname).
@@ -478,8 +480,32 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
     gap = line.top - prev.bottom
     if gap > SETTINGS.max_line_gap * prev.size or gap < -SETTINGS.max_line_overlap_pt:
         return False
+    return not _had_room(prev, line, right_limit)
+
+
+def _had_room(prev: _PLine, line: _PLine, right_limit: float) -> bool:
+    """Whether `line`'s first word would have fitted at the end of `prev`:
+    then `prev` did not wrap onto it, it ended there."""
     space = SETTINGS.space_width * prev.size
-    return prev.x1 + space + line.first_word_width > right_limit - SETTINGS.wrap_margin_pt
+    return prev.x1 + space + line.first_word_width <= right_limit - SETTINGS.wrap_margin_pt
+
+
+def _goes_on_after_break(prev: _PLine, line: _PLine, right_limit: float, plain: bool) -> bool:
+    """Whether `line`, first after a page break, continues `prev`, the last
+    line before it in the same column.
+
+    A bullet opens a new statement and anything else goes on, except in a
+    cell of plain paragraphs: there the spacing that tells paragraphs
+    apart on a page is lost at the break ("… à la maison | Des classes
+    virtuelles …"), so a line opening with a capital is the next paragraph
+    when `prev` had room for its first word or could end a sentence (it
+    does not stop on "avec le", "l'" or a comma: "avec le | Département").
+    """
+    if starts_with_bullet(line.text):
+        return False
+    if not (plain and line.text[:1].isupper()):
+        return True
+    return not _had_room(prev, line, right_limit) and ends_mid_sentence(prev.text)
 
 
 def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[str]) -> bool:
@@ -524,7 +550,7 @@ def _usual_gaps(table: _PTable) -> dict[float, float]:
                 continue
             for prev, line in zip(cell.lines, cell.lines[1:]):
                 if prev.page == line.page and abs(line.size - prev.size) <= SETTINGS.size_tolerance_pt:
-                    gaps.setdefault(prev.size, Counter())[round(line.top - prev.bottom, 1)] += 1
+                    gaps.setdefault(round(prev.size, SIZE_DECIMALS), Counter())[round(line.top - prev.bottom, 1)] += 1
     return {size: max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0] for size, counts in gaps.items()}
 
 
@@ -537,31 +563,39 @@ def _spaced(prev: _PLine, line: _PLine, usual_gaps: dict[float, float]) -> bool:
     prioritaires | Le prêt de matériel aux" 1.2, then 2.2 points apart
     (the paragraphs' 1 pt spacing after), and "Le" would not have fitted.
     """
-    usual = usual_gaps.get(prev.size)
+    usual = usual_gaps.get(round(prev.size, SIZE_DECIMALS))
     return usual is not None and line.top - prev.bottom > usual + SETTINGS.paragraph_spacing_pt
 
 
-def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], above: _PLine | None = None,
+def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], above: _PCell | None = None,
                 usual_gaps: dict[float, float] | None = None) -> list[Line]:
-    """The cell's lines. `above` is the last line of the same column in the
-    row above when a page break cut the row between them: the parser joins
-    the two halves, and a word cut there ("Accompagnem|ent") is glued too.
+    """The cell's lines. `above` is the same column's cell in the row above
+    when a page break cut the row between them: the parser joins the two
+    halves, the first line going on with the last above or not as said
+    here, and a word cut there ("Accompagnem|ent") is glued too.
     `usual_gaps` (`_usual_gaps`, text layers only) separates the plain
     paragraphs of a cell without bullets by their spacing; bullets separate
     the others."""
     bullet_x = [line.x0 for line in cell.lines if starts_with_bullet(line.text)]
     base = min(bullet_x) if bullet_x else None
     gaps = usual_gaps if usual_gaps is not None and base is None else {}
+    # Plain paragraphs on both sides of the break: the half above may hold the bullets.
+    halves = cell.lines + (above.lines if above is not None else [])
+    plain = usual_gaps is not None and not any(starts_with_bullet(line.text) for line in halves)
+    last_above = above.lines[-1] if above is not None and above.lines else None
     out: list[Line] = []
     prev: _PLine | None = None
     for line in cell.lines:
-        # Across a page break or after a lower-case start, only a bullet starts anew.
-        if prev is not None and (prev.page != line.page or line.text[:1].islower()):
+        if prev is None:
+            continues = last_above is not None and _goes_on_after_break(last_above, line, right_limit, plain)
+        elif prev.page != line.page:
+            continues = _goes_on_after_break(prev, line, right_limit, plain)
+        elif line.text[:1].islower():  # after a lower-case start, only a bullet starts anew
             continues = not starts_with_bullet(line.text)
         else:
-            continues = prev is not None and _wraps(prev, line, right_limit) and not _spaced(prev, line, gaps)
+            continues = _wraps(prev, line, right_limit) and not _spaced(prev, line, gaps)
         if prev is None:
-            glue = above is not None and _glued(above, line, right_limit, vocabulary)
+            glue = last_above is not None and _glued(last_above, line, right_limit, vocabulary)
         else:
             glue = continues and _glued(prev, line, right_limit, vocabulary)
         level = None
@@ -587,7 +621,7 @@ def _to_table(table: _PTable, index: int, vocabulary: Counter[str], text_layer: 
         above = table.rows[r - 1] if r in table.continued_rows and r > 0 else []
         rows.append([
             Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary,
-                                   above[k].lines[-1] if k < len(above) and above[k].lines else None,
+                                   above[k] if k < len(above) else None,
                                    usual_gaps))
             for k, cell in enumerate(row)
         ])
