@@ -74,6 +74,12 @@ def clean_statement(text: str) -> str:
 _NO_SPACE_BEFORE = (")", "]", ",", ".", "…")
 
 
+def opens_mid_sentence(text: str) -> bool:
+    """A line opening in lower case or with closing punctuation (")", ",")
+    goes on with the sentence of the line above: no statement starts so."""
+    return text[:1].islower() or text.startswith(_NO_SPACE_BEFORE)
+
+
 def join_lines(parts: list[Line]) -> str:
     """Join the lines of one statement, undoing wraps and end-of-line hyphens."""
     out = ""

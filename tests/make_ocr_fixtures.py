@@ -42,6 +42,11 @@ made from them are left as they are).
   shaded header rows are drawn boxes, which pdfplumber alone finds.
   `ille-et-vilaine_plain_tables.pdf`: the same without borders nor the
   header's shading, nothing drawn at all.
+- `ain_plain_tables.pdf` and `ardennes_plain_tables.pdf` (DEV_RAW): the Ain
+  and the dev corpus's Ardennes DOCX with nothing drawn, like
+  `ille-et-vilaine_plain_tables.pdf`: lines that end on "du" or "des"
+  before a capital ("du | CNED", "des | ERUN"), a ")" alone on its line,
+  and words cut at the last column's unseen edge ("Fréquentatio|n").
 - `bouches-du-rhone_banded.pdf`: the Bouches-du-Rhône DOCX with tables
   drawn without borders, every other row shaded (`banded_rows`).
 - `scan_sarthe-72_p3-4.pdf`: pages 3–4 of the Sarthe PDF (introduction,
@@ -156,6 +161,8 @@ if __name__ == "__main__":
         make_changed_pdf(Path(tmp), "ille-et-vilaine_plain_tables",
                          partial(table_rules, horizontal=False, shading=False))
         make_changed_pdf(Path(tmp), "ain_horizontal_rules", partial(table_rules, horizontal=True), SOURCE / PDF_SOURCE)
+        make_changed_pdf(Path(tmp), "ain_plain_tables", partial(table_rules, horizontal=False, shading=False),
+                         SOURCE / PDF_SOURCE)
         make_changed_pdf(Path(tmp), "bouches-du-rhone_banded", banded_rows,
                          SOURCE / "EGNum_Bouches_du_rhone_synthese_def.docx")
         first, last = SCAN_PAGES
@@ -166,6 +173,8 @@ if __name__ == "__main__":
             ardennes = make_changed_pdf(Path(tmp), "ardennes_no_borders", partial(table_rules, horizontal=False),
                                         Path(sys.argv[2]) / "Trame_restitution_EGN_DSDEN08.docx", kept=False)
             make_scan(Path(tmp), ardennes, (8, 9), "scan_ardennes_no_borders_p8-9.pdf", rotation=0.6, noise=6.0)
+            make_changed_pdf(Path(tmp), "ardennes_plain_tables", partial(table_rules, horizontal=False, shading=False),
+                             Path(sys.argv[2]) / "Trame_restitution_EGN_DSDEN08.docx")
             make_changed_pdf(Path(tmp), "puy-de-dome_plain", plain_statements,
                              Path(sys.argv[2]) / "Trame de restitution EGN 63_def.docx")
         if len(sys.argv) > 1:

@@ -268,12 +268,13 @@ def test_statements_set_one_a_line_with_soft_breaks_are_read_apart(tmp_path, nam
 
 def test_a_soft_break_goes_on_with_a_sentence_in_lower_case_or_a_list_item(tmp_path):
     """A line after a soft break opens a statement only with a capital and
-    outside a list: a sentence cut before a word in lower case goes on,
-    and so does a bullet continued on a new line (Word's own use of
+    outside a list: a sentence cut before a word in lower case goes on, so
+    does one cut after a word no sentence ends on ("avec la⏎DANE"), and
+    so does a bullet continued on a new line (Word's own use of
     Shift+Enter in a list)."""
     path = restitution(tmp_path / "r.docx", diagnostic_rows=[[
         "Un égal accès au numérique pour tous",
-        "Prêt de tablettes aux familles\nDes zones blanches en\nmilieu rural",
+        "Prêt de tablettes aux familles\nDes zones blanches en\nmilieu rural\nUn travail avec la\nDANE",
         ["Une charte des usages numériques\nRédigée avec les équipes"],
         "Aide du Département",
     ]])
@@ -281,5 +282,5 @@ def test_a_soft_break_goes_on_with_a_sentence_in_lower_case_or_a_list_item(tmp_p
     diagnostic = [(i.role, i.text) for i in result.items if i.section == "diagnostic"]
     assert diagnostic == [
         ("retex", "Prêt de tablettes aux familles"), ("retex", "Des zones blanches en milieu rural"),
-        ("irritant", "Une charte des usages numériques Rédigée avec les équipes"),
+        ("retex", "Un travail avec la DANE"), ("irritant", "Une charte des usages numériques Rédigée avec les équipes"),
         ("point_fort", "Aide du Département")]

@@ -195,6 +195,22 @@ def test_a_line_whose_font_size_the_pdf_rounds_otherwise_keeps_its_paragraph_spa
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
 
 
+@pytest.mark.parametrize("name, source", [
+    ("ain_plain_tables.pdf", "01_restitution_etats_generaux_numerique_VF.docx"),
+    ("ardennes_plain_tables.pdf", "Trame_restitution_EGN_DSDEN08.docx"),
+])
+def test_statements_of_tables_drawn_with_nothing_read_as_their_document_writes_them(name, source):
+    """LibreOffice's PDFs of two DOCX with nothing drawn (tests/make_ocr_fixtures.py):
+    the columns' right limits are guessed from the text, so a line ending on
+    "du" or "des" may seem to have room for "CNED" or "ERUN" (it goes on: no
+    sentence ends there), a ")" sits alone on a line (it goes on too), and a
+    word cut at the last column's edge ("Fréquentatio|n") is told by how far
+    that column's widest line reaches."""
+    pdf = FIXTURES / "generated" / name
+    result = process_file(pdf, pdf.parent)
+    assert sorted(item.text for item in result.items) == sorted(item["text"] for item in truth_of(source)["items"])
+
+
 @pytest.mark.parametrize("line, open_", [
     ("l'évaluation par compétences avec le", True), ("un accompagnement de l'", True),
     ("des tablettes, des ordinateurs,", True), ("Des parents mis en difficulté pour", True),

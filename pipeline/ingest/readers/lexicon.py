@@ -46,8 +46,8 @@ def _binding_words() -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-# A line ending on these has not ended its sentence ("l'", "d'", a comma, a dash).
-_OPEN_ENDINGS = ("'", "’", ",", "-", "–", "(", ":")
+# A line ending on these has not ended its sentence: an elision ("l'", "d'"), a comma.
+_OPEN_ENDINGS = ("'", "’", ",")
 
 
 def ends_mid_sentence(text: str) -> bool:

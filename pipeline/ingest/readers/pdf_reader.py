@@ -46,7 +46,7 @@ from pipeline.ingest.readers.text_tables import (
 )
 from pipeline.ingest.readers.word_lines import line_size, word_lines
 from pipeline.model import Block, Cell, Layout, Line, PageBreak, Paragraph, Table
-from pipeline.text import starts_with_bullet, strip_bullet
+from pipeline.text import opens_mid_sentence, starts_with_bullet, strip_bullet
 
 MAX_PAGES = 500
 # A page's content stream, a font or an object stream inflates to at most a
@@ -465,13 +465,16 @@ def _paragraphs(lines: list[_PLine], right_edge: float) -> list[list[_PLine]]:
     return paragraphs
 
 
-def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
+def _wraps(prev: _PLine, line: _PLine, right_limit: float, mid_sentence: bool = False) -> bool:
     """True when `line` is the wrapped continuation of `prev`.
 
     A line breaks where the next word no longer fits: so `prev` continues
     on `line` exactly when prev's end plus a space plus line's first word
-    would overflow the right limit. Lines far apart, of another size, or
-    opening with a bullet start something new.
+    would overflow the right limit, or, `mid_sentence`, when prev stops
+    where no sentence ends (a column drawn without rules, whose right
+    limit is only guessed: "Le rôle central des | ERUN et des référents").
+    Lines far apart, of another size, or opening with a bullet start
+    something new.
     """
     if starts_with_bullet(line.text):
         return False
@@ -480,7 +483,7 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float) -> bool:
     gap = line.top - prev.bottom
     if gap > SETTINGS.max_line_gap * prev.size or gap < -SETTINGS.max_line_overlap_pt:
         return False
-    return not _had_room(prev, line, right_limit)
+    return mid_sentence or not _had_room(prev, line, right_limit)
 
 
 def _had_room(prev: _PLine, line: _PLine, right_limit: float) -> bool:
@@ -568,14 +571,17 @@ def _spaced(prev: _PLine, line: _PLine, usual_gaps: dict[float, float]) -> bool:
 
 
 def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], above: _PCell | None = None,
-                usual_gaps: dict[float, float] | None = None) -> list[Line]:
+                usual_gaps: dict[float, float] | None = None, reach: float | None = None) -> list[Line]:
     """The cell's lines. `above` is the same column's cell in the row above
     when a page break cut the row between them: the parser joins the two
     halves, the first line going on with the last above or not as said
     here, and a word cut there ("Accompagnem|ent") is glued too.
     `usual_gaps` (`_usual_gaps`, text layers only) separates the plain
     paragraphs of a cell without bullets by their spacing; bullets separate
-    the others."""
+    the others. `reach` is how far the column's widest line goes: a word
+    is cut at the column's edge, which a table drawn without rules only
+    shows so (its right limit is guessed from the text beside it)."""
+    cut_edge = min(right_limit, reach) if reach is not None else right_limit
     bullet_x = [line.x0 for line in cell.lines if starts_with_bullet(line.text)]
     base = min(bullet_x) if bullet_x else None
     gaps = usual_gaps if usual_gaps is not None and base is None else {}
@@ -590,14 +596,14 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], abov
             continues = last_above is not None and _goes_on_after_break(last_above, line, right_limit, plain)
         elif prev.page != line.page:
             continues = _goes_on_after_break(prev, line, right_limit, plain)
-        elif line.text[:1].islower():  # after a lower-case start, only a bullet starts anew
+        elif opens_mid_sentence(line.text):  # only a bullet starts anew
             continues = not starts_with_bullet(line.text)
         else:
-            continues = _wraps(prev, line, right_limit) and not _spaced(prev, line, gaps)
+            continues = _wraps(prev, line, right_limit, ends_mid_sentence(prev.text)) and not _spaced(prev, line, gaps)
         if prev is None:
-            glue = last_above is not None and _glued(last_above, line, right_limit, vocabulary)
+            glue = last_above is not None and _glued(last_above, line, cut_edge, vocabulary)
         else:
-            glue = continues and _glued(prev, line, right_limit, vocabulary)
+            glue = continues and _glued(prev, line, cut_edge, vocabulary)
         level = None
         if base is not None and starts_with_bullet(line.text):
             level = 1 if line.x0 > base + SETTINGS.sub_bullet_indent_pt else 0
@@ -616,13 +622,19 @@ def _to_table(table: _PTable, index: int, vocabulary: Counter[str], text_layer: 
     usual_gaps = _usual_gaps(table) if text_layer else None
     if not text_layer:
         pad += SETTINGS.ocr_box_slack_pt
+    # How far each column's text reaches (columns by their right edge).
+    reach: dict[float, float] = {}
+    for row in table.rows:
+        for cell in row:
+            for line in cell.lines:
+                reach[round(cell.x1)] = max(reach.get(round(cell.x1), line.x1), line.x1)
     rows = []
     for r, row in enumerate(table.rows):
         above = table.rows[r - 1] if r in table.continued_rows and r > 0 else []
         rows.append([
             Cell(lines=_cell_lines(cell, cell.x1 - pad, vocabulary,
                                    above[k] if k < len(above) else None,
-                                   usual_gaps))
+                                   usual_gaps, reach.get(round(cell.x1))))
             for k, cell in enumerate(row)
         ])
     return Table(rows=rows, index=index, page=table.page, row_pages=list(table.row_pages),
