@@ -12,7 +12,7 @@ from pipeline.model import Line
 # PDFs (•, ▶, ◦, –) and authors type them by hand in DOCX cells.
 BULLET_GLYPHS = "▶►▸▹➢➤•◦‣∙·●○▪▫■□◆◇–—-*✓✔➔→"
 _BULLET_RE = re.compile(
-    rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]+\s*|\(?\d{{1,2}}[.)]\s+|\(?[a-z][.)]\s+)"
+    rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]+\s*|\(?\d{{1,2}}[.)](?:\s+|$)|\(?[a-z][.)](?:\s+|$))"
 )
 _GLYPH_ONLY_RE = re.compile(rf"^[\s{re.escape(BULLET_GLYPHS)}\uf000-\uf8ff]*$")
 _SPACES_RE = re.compile(r"\s+")
@@ -34,11 +34,16 @@ def fold(text: str) -> str:
     return _SPACES_RE.sub(" ", text).strip().casefold()
 
 
+# List numbering ("1.", "2)") before a word.
 _NUMBERING_RE = re.compile(r"^\s*\(?\d{1,2}[.)]\s+\D")
 # A lettered list ("a.", "b)", "(c)"): Word's a, b, c numbering as a PDF
 # shows it, or letters typed by hand. Lower-case only ("A. Martin" is a
 # name), and a word must follow the mark.
 _LETTERING_RE = re.compile(r"^\s*\(?[a-z][.)]\s+[^\W\d_]")
+# A mark alone on its line ("c.", "3.", "(c)"): a PDF page break can leave
+# it at a page's foot and its text on the next. Not "r)": a word cut at a
+# narrow column's edge leaves such tails ("apps.education.f|r)").
+_LONE_MARK_RE = re.compile(r"^\s*(?:[a-z]|\d{1,2})\.\s*$|^\s*\((?:[a-z]|\d{1,2})\)\s*$")
 
 
 def starts_with_bullet(text: str) -> bool:
@@ -46,7 +51,7 @@ def starts_with_bullet(text: str) -> bool:
     stripped = text.lstrip()
     if not stripped:
         return False
-    if _NUMBERING_RE.match(stripped) or _LETTERING_RE.match(stripped):
+    if _NUMBERING_RE.match(stripped) or _LETTERING_RE.match(stripped) or _LONE_MARK_RE.match(stripped):
         return True
     if stripped[0] in BULLET_GLYPHS or "\uf000" <= stripped[0] <= "\uf8ff":
         # A dash glued to a word ("-Particulièrement") is punctuation, not a bullet.
@@ -91,9 +96,11 @@ def join_lines(parts: list[Line]) -> str:
             out += piece
         elif out.endswith("\u00ad"):  # a soft hyphen: the word was only cut
             out = out[:-1] + piece
-        elif out.endswith(("-", "‐")) and len(out) > 1 and out[-2].isalpha() and piece[:1].isalpha():
+        elif out.endswith(("-", "‐")) and len(out) > 1 and (
+                (out[-2].isalpha() and piece[:1].isalpha()) or (out[-2].isdigit() and piece[:1].isdigit())):
             # Word processors do not hyphenate by default: a hyphen at the
-            # end of a line belongs to a compound ("co-|working") and stays.
+            # end of a line belongs to a compound ("co-|working") or a range
+            # of years ("2020-|2021") and stays, with no space.
             out += piece
         else:
             out += " " + piece

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -280,28 +281,37 @@ def move_last_statements_to_a_new_row(path: Path, table_index: int, row: int) ->
 _TYPED_BULLET_RE = re.compile(r"^\s*[▶•◦\-–]\s*")
 
 
-def plain_statements(path: Path, mark: str = "") -> None:
+def lettered(index: int) -> str:
+    """A typed lettered list's mark for the statement `index` of a cell: "a. ", "b. "…"""
+    return f"{'abcdefghijklmnopqrstuvwxyz'[index]}. "
+
+
+def plain_statements(path: Path, mark: str | Callable[[int], str] = "") -> None:
     """Set every statement of the data tables (the tables whose header
     opens with "Thématique", all columns but the theme) as a plain
     paragraph: list format, list style, indent and a typed bullet removed,
-    one statement per paragraph as before; `mark` ("- ") typed before each."""
+    one statement per paragraph as before; `mark` ("- ", or a function of
+    the statement's place in its cell: `lettered`) typed before each."""
     document = docx.Document(path)
     for table in document.tables:
         if not table.rows or "mati" not in table.rows[0].cells[0].text:
             continue
         for tr in table._tbl.findall(qn("w:tr"))[1:]:
             for tc in tr.findall(qn("w:tc"))[1:]:
+                index = 0
                 for paragraph in tc.findall(qn("w:p")):
                     texts = [t for t in paragraph.iter(qn("w:t")) if t.text]
                     if not "".join(t.text for t in texts).strip():
                         continue
+                    typed = mark(index) if callable(mark) else mark
+                    index += 1
                     properties = paragraph.find(qn("w:pPr"))
                     for tag in ("w:numPr", "w:pStyle", "w:ind"):
                         found = properties.find(qn(tag)) if properties is not None else None
                         if found is not None:
                             properties.remove(found)
-                    texts[0].text = mark + _TYPED_BULLET_RE.sub("", texts[0].text, count=1)
-                    if mark:  # its trailing space kept
+                    texts[0].text = typed + _TYPED_BULLET_RE.sub("", texts[0].text, count=1)
+                    if typed:  # its trailing space kept
                         texts[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     document.save(path)
 

@@ -25,6 +25,10 @@ made from them are left as they are).
 - `ain_plain.pdf`: the Ain DOCX so changed, whose page breaks fall between
   two plain paragraphs of a plan d'action cell ("… avec le numérique |
   Installation du wifi …"), where no spacing is left to tell them apart.
+- `herault_letters.pdf` (DEV_RAW): the dev corpus's Hérault DOCX with its
+  statements typed as lettered lists ("a. ", "b. ": `make_docx.lettered`),
+  whose page break leaves a "c." alone at a page's foot and its text on
+  the next page, and cuts "2020-|2021".
 - `puy-de-dome_plain.pdf`: the dev corpus's Puy-de-Dôme DOCX so changed
   (DEV_RAW), whose PDF gives one line of a cell the font size
   7.999999999999972 instead of 8: the paragraph spacing after it must
@@ -84,6 +88,7 @@ from pathlib import Path
 import numpy as np
 from make_docx import (
     banded_rows,
+    lettered,
     move_last_statements_to_a_new_row,
     plain_statements,
     table_rules,
@@ -175,6 +180,8 @@ if __name__ == "__main__":
             make_scan(Path(tmp), ardennes, (8, 9), "scan_ardennes_no_borders_p8-9.pdf", rotation=0.6, noise=6.0)
             make_changed_pdf(Path(tmp), "ardennes_plain_tables", partial(table_rules, horizontal=False, shading=False),
                              Path(sys.argv[2]) / "Trame_restitution_EGN_DSDEN08.docx")
+            make_changed_pdf(Path(tmp), "herault_letters", partial(plain_statements, mark=lettered),
+                             Path(sys.argv[2]) / "restitution-egn-herault.docx")
             make_changed_pdf(Path(tmp), "puy-de-dome_plain", plain_statements,
                              Path(sys.argv[2]) / "Trame de restitution EGN 63_def.docx")
         if len(sys.argv) > 1:

@@ -195,6 +195,17 @@ def test_a_line_whose_font_size_the_pdf_rounds_otherwise_keeps_its_paragraph_spa
     assert (scores["f1"], scores["theme_acc"]) == (1.0, 1.0), scores["missed"]
 
 
+def test_a_list_mark_alone_at_a_page_foot_opens_the_statement_the_next_page_holds():
+    """The Hérault DOCX with lettered statements (tests/make_ocr_fixtures.py):
+    LibreOffice's PDF leaves "c." alone at the foot of a page and its text
+    at the top of the next. The mark opens a statement of its own, not the
+    end of the one above; "2020-|2021", cut at its hyphen, is one range."""
+    pdf = FIXTURES / "generated" / "herault_letters.pdf"
+    result = process_file(pdf, pdf.parent)
+    truth = truth_of("restitution-egn-herault.docx")
+    assert sorted(item.text for item in result.items) == sorted(item["text"] for item in truth["items"])
+
+
 @pytest.mark.parametrize("name, source", [
     ("ain_plain_tables.pdf", "01_restitution_etats_generaux_numerique_VF.docx"),
     ("ardennes_plain_tables.pdf", "Trame_restitution_EGN_DSDEN08.docx"),
