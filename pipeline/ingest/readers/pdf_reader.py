@@ -493,7 +493,7 @@ def _had_room(prev: _PLine, line: _PLine, right_limit: float) -> bool:
     return prev.x1 + space + line.first_word_width <= right_limit - SETTINGS.wrap_margin_pt
 
 
-def _goes_on_after_break(prev: _PLine, line: _PLine, right_limit: float, plain: bool) -> bool:
+def _goes_on_after_break(prev: _PLine, line: _PLine, plain: bool) -> bool:
     """Whether `line`, first after a page break, continues `prev`, the last
     line before it in the same column.
 
@@ -501,14 +501,13 @@ def _goes_on_after_break(prev: _PLine, line: _PLine, right_limit: float, plain: 
     cell of plain paragraphs: there the spacing that tells paragraphs
     apart on a page is lost at the break ("… à la maison | Des classes
     virtuelles …"), so a line opening with a capital is the next paragraph
-    when `prev` had room for its first word or could end a sentence (it
-    does not stop on "avec le", "l'" or a comma: "avec le | Département").
+    unless `prev` stops where no sentence ends ("avec le | Département").
+    Where the line before ended says nothing: a paragraph's last line may
+    fill the column.
     """
     if starts_with_bullet(line.text):
         return False
-    if not (plain and line.text[:1].isupper()):
-        return True
-    return not _had_room(prev, line, right_limit) and ends_mid_sentence(prev.text)
+    return not (plain and line.text[:1].isupper()) or ends_mid_sentence(prev.text)
 
 
 def _glued(prev: _PLine, line: _PLine, right_limit: float, vocabulary: Counter[str]) -> bool:
@@ -593,9 +592,9 @@ def _cell_lines(cell: _PCell, right_limit: float, vocabulary: Counter[str], abov
     prev: _PLine | None = None
     for line in cell.lines:
         if prev is None:
-            continues = last_above is not None and _goes_on_after_break(last_above, line, right_limit, plain)
+            continues = last_above is not None and _goes_on_after_break(last_above, line, plain)
         elif prev.page != line.page:
-            continues = _goes_on_after_break(prev, line, right_limit, plain)
+            continues = _goes_on_after_break(prev, line, plain)
         elif opens_mid_sentence(line.text):  # only a bullet starts anew
             continues = not starts_with_bullet(line.text)
         else:
