@@ -483,14 +483,8 @@ def _wraps(prev: _PLine, line: _PLine, right_limit: float, mid_sentence: bool = 
     gap = line.top - prev.bottom
     if gap > SETTINGS.max_line_gap * prev.size or gap < -SETTINGS.max_line_overlap_pt:
         return False
-    return mid_sentence or not _had_room(prev, line, right_limit)
-
-
-def _had_room(prev: _PLine, line: _PLine, right_limit: float) -> bool:
-    """Whether `line`'s first word would have fitted at the end of `prev`:
-    then `prev` did not wrap onto it, it ended there."""
     space = SETTINGS.space_width * prev.size
-    return prev.x1 + space + line.first_word_width <= right_limit - SETTINGS.wrap_margin_pt
+    return mid_sentence or prev.x1 + space + line.first_word_width > right_limit - SETTINGS.wrap_margin_pt
 
 
 def _goes_on_after_break(prev: _PLine, line: _PLine, plain: bool) -> bool:
