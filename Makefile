@@ -46,8 +46,8 @@ train: setup
 	$(BIN)/python -m pipeline.classify.train $(if $(DEV_TRUTH),--validation $(DEV_TRUTH))
 
 ## Compare a training choice with the shipped one on the dev corpus, models
-## trained without it, several seeds (CANDIDATE_CONFIG=…, WITH="files…",
-## WITHOUT="training files…").
+## trained without it, several seeds, single members and committees
+## (CANDIDATE_CONFIG=…, WITH="files…", WITHOUT="training files…").
 compare: setup
 	$(BIN)/python -m pipeline.classify.compare --validation $(or $(DEV_TRUTH),$(error DEV_TRUTH: no validation corpus)) \
 	  $(if $(CANDIDATE_CONFIG),--config $(CANDIDATE_CONFIG)) $(if $(WITH),--with $(WITH)) $(if $(WITHOUT),--without $(WITHOUT))

@@ -125,6 +125,28 @@ def test_a_trailing_context_clause_does_not_flip_the_category(classifier, statem
     assert classifier.classify([statement + clause])[0].category == classifier.classify([statement])[0].category
 
 
+@pytest.mark.parametrize(
+    "statement, topics",
+    [
+        ("Financer le renouvellement des ordinateurs des écoles", {"financement", "equipement"}),
+        ("Le recyclage du matériel informatique obsolète des collèges", {"environnement", "equipement"}),
+    ],
+)
+def test_a_statement_about_two_topics_lists_both(classifier, statement, topics):
+    assert topics <= set(classifier.classify([statement])[0].categories)
+
+
+def test_a_model_stored_without_a_secondary_choice_keeps_the_textcat_threshold(tmp_path):
+    # Model versions retrained by analysts before `secondary` was chosen at
+    # training time stored only the cue weight and the calibration.
+    from pipeline.classify.scoring import DEFAULT_SECONDARY, SCORING_FILE, Scoring
+
+    (tmp_path / SCORING_FILE).write_text('{"cue_miss": 0.75, "weights": [1.0, 0.0, 0.0, 0.0]}', encoding="utf-8")
+    assert Scoring.load(tmp_path) == Scoring(cue_miss=0.75, secondary=DEFAULT_SECONDARY)
+    Scoring(cue_miss=0.75, secondary=0.35).save(tmp_path)
+    assert Scoring.load(tmp_path).secondary == 0.35
+
+
 def test_scores_are_probabilities(classifier):
     texts = ["Manque de tablettes", "???", "", "Le numérique", "x" * 500, "Former, équiper, financer, connecter"]
     for evidence, prediction in zip(classifier.evidence(texts), classifier.classify(texts)):
@@ -134,7 +156,7 @@ def test_scores_are_probabilities(classifier):
 
 def test_training_is_deterministic():
     from pipeline.classify.classifier import StatementReader
-    from pipeline.classify.train import prepare, train
+    from pipeline.classify.train import committee, prepare, train
 
     records = [{"text": text, "categories": [category]} for text, category in [
         ("Manque de tablettes dans les écoles", "equipement"), ("Des ordinateurs trop anciens", "equipement"),
@@ -142,8 +164,30 @@ def test_training_is_deterministic():
         ("Former les enseignants au numérique", "formation"), ("Des formations Pix pour les élèves", "formation"),
     ]] * 2
     labelled = prepare(records, StatementReader())
-    first, second = (train(labelled).get_pipe("textcat_multilabel").model.to_bytes() for _ in range(2))
-    assert first == second
+    for member, config in enumerate(committee()):
+        first, second = (train(labelled, config, member).get_pipe("textcat_multilabel").model.to_bytes()
+                         for _ in range(2))
+        assert first == second, config.name
+
+
+def test_the_shipped_model_is_the_committee_its_config_describes():
+    # A config changed without `make train` would leave a model that no
+    # longer says what config.cfg does: each member folder must hold the
+    # textcat of its place in the committee (ensembles, then bag-of-words).
+    from spacy.util import load_config
+
+    from pipeline.classify.classifier import member_dirs
+    from pipeline.classify.paths import default_model_dir
+    from pipeline.classify.train import committee
+
+    def architecture(config: dict) -> str:
+        return config["components"]["textcat_multilabel"]["model"]["@architectures"]
+
+    configs = committee()
+    members = member_dirs(default_model_dir())
+    assert len(members) == len(configs) == 3
+    assert [architecture(load_config(m / "config.cfg")) for m in members] == \
+        [architecture(load_config(c)) for c in configs] == ["spacy.TextCatEnsemble.v2"] * 2 + ["egn.LemmaBOW.v1"]
 
 
 def test_model_loads_and_classifies_with_no_network():
@@ -247,12 +291,13 @@ def test_a_comparison_on_a_validation_corpus_is_reproducible_and_reports_every_s
 
     from pipeline.classify.compare import Variant, compare
     from pipeline.classify.labelled import DATA, truth_records
-    from pipeline.classify.train import CONFIG
+    from pipeline.classify.train import CONFIG, committee
 
-    config = load_config(CONFIG)
-    config["training"]["max_epochs"] = 2
     small = tmp_path / "small.cfg"
-    config.to_disk(small)
+    for shipped in set(committee(CONFIG)):  # the config and its other members'
+        config = load_config(shipped)
+        config["training"]["max_epochs"] = 2
+        config.to_disk(small if shipped == CONFIG else tmp_path / shipped.name)
     validation = truth_records(_truth_folder(tmp_path / "truth", [
         ("Manque d'ordinateurs portables pour les élèves", "equipement"),
         ("Débit internet trop faible dans les écoles rurales", "connectivite"),

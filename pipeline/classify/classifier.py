@@ -4,14 +4,14 @@ One spaCy pipeline does it all, per batch of statements (`nlp.pipe`):
 fr_core_news_sm's tokenizer, tagger and lemmatizer (parser and NER are
 excluded: unused), `egn_lemma_norm` (accent-free lemmas), `egn_cues` (the
 taxonomy's cues) and the trained `textcat_multilabel`, which reads the
-norms and the word vectors of `vectors.py` (two of them, averaged: see
+norms and the word vectors of `vectors.py` (a committee, averaged: see
 `Classifier`). Acronyms of the lexicon are spelled out first
 (`acronyms.py`).
 
 How probabilities and cues become `category`, `categories` and a
 calibrated `category_score`: `scoring.py`. The primary category is the
 best combined score; `categories` adds every other category whose combined
-score is at least SECONDARY_THRESHOLD (at most MAX_CATEGORIES in all).
+score is at least the scoring's `secondary` (at most MAX_CATEGORIES in all).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from pipeline.classify.taxonomy import Category, load_taxonomy
 from pipeline.classify.vectors import attach_vectors, load_vectors
 
 BASE_MODEL = "fr_core_news_sm"
-SECONDARY_THRESHOLD = 0.5
 MAX_CATEGORIES = 3
 BATCH_SIZE = 256
 
@@ -101,8 +100,9 @@ class Classifier:
     """Load once per process (it takes seconds), then classify in batches.
 
     The model is a small committee: the textcats in the model folder's
-    `member_*` folders (same data, different seeds) vote by averaging their
-    probabilities, which steadies the categories of unfamiliar wording.
+    `member_*` folders (same data; two ensembles with different seeds and a
+    bag-of-words: `train.committee`) vote by averaging their probabilities,
+    which steadies the categories of unfamiliar wording.
     """
 
     def __init__(self, model_dir: Path | None = None, taxonomy_path: Path | None = None) -> None:
@@ -150,7 +150,7 @@ class Classifier:
         combined = {code: scoring.combine(cats.get(code, 0.0), hits.get(code, 0)) for code in self.codes}
         ranked = sorted(self.codes, key=lambda code: (-combined[code], self.codes.index(code)))
         primary = ranked[0]
-        others = [code for code in ranked[1:] if combined[code] >= SECONDARY_THRESHOLD]
+        others = [code for code in ranked[1:] if combined[code] >= scoring.secondary]
         by_model = max(self.codes, key=lambda code: cats.get(code, 0.0))
         by_cues = max(hits, key=lambda code: (hits[code], -self.codes.index(code))) if hits else None
         doubt = Doubt(

@@ -6,8 +6,9 @@ removed) is decided on a validation corpus, e.g. the dev corpus truth,
 with models trained without it; never on the blind set or the seed, which
 only measure. One member's strict accuracy moves by about ±1.5 points
 from one seed to the next, so each side is trained with several seeds and
-reported both as single members and as two-member committees (what
-ships: their probabilities averaged). Accuracy is the model's alone:
+reported both as single members and as committees built as the one that
+ships (`train.committee`: the config's `members`, their probabilities
+averaged with those of its `other_members`). Accuracy is the model's alone:
 the cue weight and the calibration are chosen afterwards, by `make train`.
 """
 
@@ -26,7 +27,7 @@ from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
 
 from pipeline.classify.classifier import TEXTCAT, StatementReader, member_probabilities
 from pipeline.classify.labelled import Labelled, read_jsonl, training_files, truth_records
-from pipeline.classify.train import CONFIG, prepare, train
+from pipeline.classify.train import CONFIG, committee, prepare, settings, train
 from pipeline.contract import CATEGORIES
 
 DEFAULT_SEEDS = 4
@@ -42,8 +43,17 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Tables:
+    """Probabilities on the validation corpus (columns in CATEGORIES order),
+    one table per seed: the config's own member, and its other members'."""
+
+    own: list[NDArray[numpy.float32]]
+    others: list[list[NDArray[numpy.float32]]]
+
+
+@dataclass(frozen=True)
 class Result:
-    """Strict accuracy on the validation corpus, per seed and per pair of seeds."""
+    """Strict accuracy on the validation corpus, per seed and per committee."""
 
     variant: Variant
     members: tuple[float, ...]
@@ -52,31 +62,39 @@ class Result:
     def line(self) -> str:
         committees = f"{mean(self.committees):.4f}" if self.committees else "—"
         return (f"{self.variant.name:<10} un membre {mean(self.members):.4f} "
-                f"({' '.join(f'{m:.3f}' for m in self.members)}) ; comité de deux {committees} ; "
+                f"({' '.join(f'{m:.3f}' for m in self.members)}) ; comité {committees} ; "
                 f"{len(self.variant.files)} fichiers, {self.variant.config.name}")
 
 
 def probabilities(variant: Variant, validation: list[Labelled], seeds: int,
-                  reader: StatementReader) -> list[NDArray[numpy.float32]]:
-    """Each seed's member, trained on the variant's files, scoring `validation`
-    (columns in CATEGORIES order)."""
+                  reader: StatementReader) -> Tables:
+    """Each seed's members, trained on the variant's files, scoring `validation`:
+    the config's own (member number: the seed's) and each of its other
+    members (numbered after the config's own, as in the committee)."""
     labelled = prepare([r for path in variant.files for r in read_jsonl(path)], reader)
     docs = list(reader.read([r["text"] for r in validation]))
-    tables = []
-    for member in range(seeds):
-        textcat = cast(MultiLabel_TextCategorizer, train(labelled, variant.config, member).get_pipe(TEXTCAT))
-        tables.append(member_probabilities(textcat, docs)[:, [textcat.labels.index(code) for code in CATEGORIES]])
-    return tables
+    own = settings(variant.config)["members"]
+
+    def table(config: Path, member: int) -> NDArray[numpy.float32]:
+        textcat = cast(MultiLabel_TextCategorizer, train(labelled, config, member).get_pipe(TEXTCAT))
+        return member_probabilities(textcat, docs)[:, [textcat.labels.index(code) for code in CATEGORIES]]
+
+    return Tables([table(variant.config, seed) for seed in range(seeds)],
+                  [[table(config, own + seed) for config in committee(variant.config)[own:]] for seed in range(seeds)])
 
 
-def result(variant: Variant, tables: list[NDArray[numpy.float32]], validation: list[Labelled]) -> Result:
+def result(variant: Variant, tables: Tables, validation: list[Labelled]) -> Result:
+    """Each seed's own member alone, and a committee per choice of the
+    config's `members` seeds (with the other members of the first seed)."""
     truth = numpy.array([CATEGORIES.index(r["categories"][0]) for r in validation])
 
     def strict(table: NDArray[numpy.float32]) -> float:
         return float((table.argmax(axis=1) == truth).mean())
 
-    return Result(variant, tuple(strict(t) for t in tables),
-                  tuple(strict(numpy.mean([a, b], axis=0, dtype=numpy.float32)) for a, b in combinations(tables, 2)))
+    picks = combinations(range(len(tables.own)), settings(variant.config)["members"])
+    return Result(variant, tuple(strict(t) for t in tables.own),
+                  tuple(strict(numpy.mean([*(tables.own[i] for i in pick), *tables.others[pick[0]]],
+                                          axis=0, dtype=numpy.float32)) for pick in picks))
 
 
 def compare(variants: list[Variant], validation: list[Labelled], seeds: int = DEFAULT_SEEDS) -> list[Result]:

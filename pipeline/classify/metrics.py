@@ -74,9 +74,6 @@ def scores(truths: list[list[str]], predictions: list[Prediction]) -> Scores:
             "f1": round(2 * tp / (2 * tp + fp + fn), 3) if tp else 0.0,
         }
     truth_labels = sorted(set(primaries))
-    found = [set(p.categories) for p in predictions]
-    hits = sum(len(f & set(t)) for f, t in zip(found, truths))
-    set_f1 = 2 * hits / (sum(map(len, found)) + sum(map(len, truths)) or 1)
     confusions = Counter((t, p) for p, t in zip(predicted, primaries) if p != t).most_common(TOP_CONFUSIONS)
     return {
         "n": len(truths),
@@ -84,11 +81,18 @@ def scores(truths: list[list[str]], predictions: list[Prediction]) -> Scores:
         "lenient": round(sum(p in t for p, t in zip(predicted, truths)) / n, 3),
         "macro_f1": round(sum(per_category[label]["f1"] for label in truth_labels) / len(truth_labels), 3)
         if truth_labels else 0.0,
-        "set_f1": round(set_f1, 3),
+        "set_f1": round(set_f1(truths, predictions), 3),
         "per_category": per_category,
         "confusions": [f"{a} → {b} : {k}" for (a, b), k in confusions],
         "calibration": calibration(predictions, [p == t for p, t in zip(predicted, primaries)]),
     }
+
+
+def set_f1(truths: list[list[str]], predictions: list[Prediction]) -> float:
+    """F1 of the predicted category sets against the truth's, over all items."""
+    found = [set(p.categories) for p in predictions]
+    hits = sum(len(f & set(t)) for f, t in zip(found, truths))
+    return 2 * hits / (sum(map(len, found)) + sum(map(len, truths)) or 1)
 
 
 def calibration(predictions: list[Prediction], correct: list[bool]) -> list[CalibrationRow]:

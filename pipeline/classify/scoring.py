@@ -21,6 +21,10 @@ fitted on the same validation split, so that of the items scored about 0.8
 about 80 % are right, and the items most likely wrong score lowest: what
 the review queue ranks by. The choices are stored beside the model
 (`scoring.json`): a retrained model brings its own.
+
+`categories` lists, after the primary, every category whose combined score
+reaches `secondary`, chosen on the same split for category-set F1: a
+committee's averaged probabilities seldom put a second topic above 0.5.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ CUE_MISS_GRID = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
 # A validation choice must beat ignoring the cues by this much strict accuracy
 # to keep them (a tie means the cues bring nothing the model does not know).
 CUE_GAIN_MARGIN = 0.005
+# Least combined scores of a secondary category tried on the validation split
+# (for category-set F1); the largest of the best is kept. 0.5 is the
+# textcat's own threshold, and what a model stored without a choice uses.
+SECONDARY_GRID = (0.3, 0.35, 0.4, 0.45, 0.5)
+DEFAULT_SECONDARY = 0.5
 # Probabilities are kept away from 0 and 1 before taking their logit.
 LOGIT_EPSILON = 1e-6
 NEWTON_STEPS = 50
@@ -63,6 +72,8 @@ class Scoring:
     # category_score = sigmoid(weights · Doubt.features()); the default is
     # the identity on the combined score.
     weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0)
+    # A category other than the primary is among `categories` from this combined score.
+    secondary: float = DEFAULT_SECONDARY
 
     def combine(self, probability: float, cue_hits: int) -> float:
         return 1 - (1 - probability) * self.cue_miss ** cue_hits
@@ -79,7 +90,8 @@ class Scoring:
         if not path.exists():
             return cls()
         stored = json.loads(path.read_text(encoding="utf-8"))
-        return cls(cue_miss=stored["cue_miss"], weights=tuple(stored["weights"]))
+        return cls(cue_miss=stored["cue_miss"], weights=tuple(stored["weights"]),
+                   secondary=stored.get("secondary", DEFAULT_SECONDARY))
 
 
 def fit_calibration(doubts: list[Doubt], correct: list[bool]) -> tuple[float, ...]:

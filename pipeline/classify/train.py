@@ -4,9 +4,10 @@ The text classifier reads folded lemmas (NORM) and word vectors, which the
 French pipeline computes (`StatementReader`); so each statement is read
 once, up front, and the textcat is trained on those docs with the settings
 of config.cfg (fixed seed: the same data gives the same model). Only the
-textcats are saved (a committee of `members`, each with its own seed,
-whose probabilities the classifier averages), with `scoring.json`: the
-French base model and the vector table are dependencies, not part of ours.
+textcats are saved (a committee: `members` of config.cfg, each with its own
+seed, and one of each config in `other_members`, whose probabilities the
+classifier averages), with `scoring.json`: the French base model and the
+vector table are dependencies, not part of ours.
 
 Targets are graded: 1 for a statement's primary category,
 `secondary_target` for its other categories, 0 for the rest; the saved
@@ -40,8 +41,9 @@ from thinc.types import FloatsXd
 from pipeline.classify import components  # noqa: F401
 from pipeline.classify.classifier import MEMBER_PREFIX, TEXTCAT, Classifier, Evidence, StatementReader
 from pipeline.classify.labelled import BLIND_SET, Labelled, read_jsonl, training_files, truth_records
+from pipeline.classify.metrics import set_f1
 from pipeline.classify.paths import default_model_dir
-from pipeline.classify.scoring import CUE_GAIN_MARGIN, CUE_MISS_GRID, Scoring, fit_calibration
+from pipeline.classify.scoring import CUE_GAIN_MARGIN, CUE_MISS_GRID, SECONDARY_GRID, Scoring, fit_calibration
 from pipeline.contract import CATEGORIES
 
 HERE = Path(__file__).parent
@@ -53,6 +55,7 @@ class TrainingSettings(TypedDict):
 
     seed: int
     members: int
+    other_members: list[str]
     max_epochs: int
     dropout: float
     batch_size: int
@@ -63,6 +66,13 @@ class TrainingSettings(TypedDict):
 def settings(config_path: Path = CONFIG) -> TrainingSettings:
     training: TrainingSettings = load_config(config_path, interpolate=True)["training"]
     return training
+
+
+def committee(config_path: Path = CONFIG) -> list[Path]:
+    """The config of each committee member, in member order: the config's
+    own `members`, then each of its `other_members` (a path from its folder)."""
+    options = settings(config_path)
+    return [config_path] * options["members"] + [config_path.parent / name for name in options["other_members"]]
 
 
 def prepare(records: list[Labelled], reader: StatementReader | None = None) -> list[tuple[Doc, list[str]]]:
@@ -119,14 +129,18 @@ def _keep_averages(model: Model[Any, Any], averages: Mapping[tuple[int, str], Fl
 def choose_scoring(classifier: Classifier, validation: list[Labelled], cue_miss: float | None = None) -> Scoring:
     """The cue weight with the best strict accuracy on the validation split
     (cues kept only if they beat ignoring them by CUE_GAIN_MARGIN), unless
-    given, then the calibration of the score under that weight."""
+    given, then the calibration of the score under that weight, and the
+    least score of a secondary category with the best category-set F1."""
     evidence = classifier.evidence([r["text"] for r in validation])
     truths = [r["categories"][0] for r in validation]
     if cue_miss is None:
         cue_miss = _best_cue_weight(classifier, evidence, truths)
     predictions = [classifier.decide(e, Scoring(cue_miss=cue_miss)) for e in evidence]
     weights = fit_calibration([p.doubt for p in predictions], [p.category == t for p, t in zip(predictions, truths)])
-    return Scoring(cue_miss=cue_miss, weights=weights)
+    sets = [r["categories"] for r in validation]
+    secondary = max(SECONDARY_GRID, key=lambda least: (
+        set_f1(sets, [classifier.decide(e, Scoring(cue_miss=cue_miss, secondary=least)) for e in evidence]), least))
+    return Scoring(cue_miss=cue_miss, weights=weights, secondary=secondary)
 
 
 def cues_hurt(classifier: Classifier, blind: list[Labelled], scoring: Scoring) -> bool:
@@ -163,8 +177,8 @@ def train_committee(records: list[Labelled], reader: StatementReader, output: Pa
                     config_path: Path = CONFIG) -> None:
     """The committee's members, trained on the same docs, saved as member_0… in `output`."""
     labelled = prepare(records, reader)
-    for member in range(settings(config_path)["members"]):
-        train(labelled, config_path, member).to_disk(output / f"{MEMBER_PREFIX}{member}")
+    for member, member_config in enumerate(committee(config_path)):
+        train(labelled, member_config, member).to_disk(output / f"{MEMBER_PREFIX}{member}")
 
 
 def fit(records: list[Labelled], validation: list[Labelled] | None = None, output: Path | None = None,
