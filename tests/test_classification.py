@@ -170,6 +170,17 @@ def test_training_is_deterministic():
         assert first == second, config.name
 
 
+def test_a_training_config_without_other_members_trains_its_own_members_only(tmp_path):
+    # Analysts may retrain with a config written before the bag-of-words member.
+    from pipeline.classify.train import CONFIG, committee
+
+    older = tmp_path / "older.cfg"
+    older.write_text(CONFIG.read_text(encoding="utf-8").replace('other_members = ["bag_of_words.cfg"]', ""),
+                     encoding="utf-8")
+    assert committee(older) == [older, older]
+    assert committee(CONFIG) == [CONFIG, CONFIG, CONFIG.parent / "bag_of_words.cfg"]
+
+
 def test_the_shipped_model_is_the_committee_its_config_describes():
     # A config changed without `make train` would leave a model that no
     # longer says what config.cfg does: each member folder must hold the

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from spacy.language import Language
 from spacy.pipeline.textcat_multilabel import MultiLabel_TextCategorizer
@@ -55,7 +55,9 @@ class TrainingSettings(TypedDict):
 
     seed: int
     members: int
-    other_members: list[str]
+    # A config written before the bag-of-words member (an analyst's, for the
+    # retraining job) has none: its committee is its own members.
+    other_members: NotRequired[list[str]]
     max_epochs: int
     dropout: float
     batch_size: int
@@ -72,7 +74,7 @@ def committee(config_path: Path = CONFIG) -> list[Path]:
     """The config of each committee member, in member order: the config's
     own `members`, then each of its `other_members` (a path from its folder)."""
     options = settings(config_path)
-    return [config_path] * options["members"] + [config_path.parent / name for name in options["other_members"]]
+    return [config_path] * options["members"] + [config_path.parent / name for name in options.get("other_members", [])]
 
 
 def prepare(records: list[Labelled], reader: StatementReader | None = None) -> list[tuple[Doc, list[str]]]:
