@@ -73,6 +73,11 @@ made from them are left as they are).
   `Trame_restitution_EGN_DSDEN08.docx` drawn without borders, scanned: a
   plan d'action whose columns Tesseract reads as one line set at two
   heights, a statement opening with "À", and a last row the page break cuts.
+- `scan_37_p4.pdf` (DEV_RAW): page 4 of the dev corpus's
+  `Trame de restitution EGN 37.docx` (its introduction), scanned: the
+  session's row, one cell across the table, reads "9 octobre 2020 - Lycée
+  Jean Moulin - Tours (37)", and the rows below have a column wall under
+  the dash before "Tours".
 """
 
 from __future__ import annotations
@@ -184,6 +189,8 @@ if __name__ == "__main__":
                              Path(sys.argv[2]) / "restitution-egn-herault.docx")
             make_changed_pdf(Path(tmp), "puy-de-dome_plain", plain_statements,
                              Path(sys.argv[2]) / "Trame de restitution EGN 63_def.docx")
+            tours = make_pdf(Path(tmp), Path(sys.argv[2]) / "Trame de restitution EGN 37.docx", kept=False)
+            make_scan(Path(tmp), tours, (4, 4), "scan_37_p4.pdf", rotation=-0.4, noise=6.0)
         if len(sys.argv) > 1:
             national = Path(sys.argv[1])
             make_pdf(Path(tmp), national / NATIONAL_PDF_SOURCE)

@@ -44,6 +44,8 @@ NO_BORDERS = FIXTURES / "generated" / "ille-et-vilaine_no_borders.pdf"
 SCAN_NO_BORDERS = FIXTURES / "generated" / "scan_ille-et-vilaine_no_borders_p4-6.pdf"
 SCAN_NO_BORDERS_PAGES = (4, 6)
 SCAN_NO_BORDERS_PLAN = FIXTURES / "generated" / "scan_ardennes_no_borders_p8-9.pdf"
+# An introduction whose session row is one cell across the table (tests/make_ocr_fixtures.py).
+SCAN_SESSION_ROW = FIXTURES / "generated" / "scan_37_p4.pdf"
 
 
 @functools.cache
@@ -148,6 +150,18 @@ def test_a_scanned_plan_without_rules_keeps_its_rows_whole():
     ]:
         assert (role, normalise(text).replace(" ", "")) in texts, text
     assert {i.theme for i in scan.items} == {"gouvernance", "travailler_ensemble", "enseigner_apprendre", "acces"}
+
+
+def test_a_dash_under_another_rows_column_wall_stays_a_dash():
+    """The session's row is one cell across the introduction table; the
+    rows below it have a column wall just before "- Tours". The wall
+    parts only its own cells' lines, so the dash is not read as a run's
+    bullet and the place stays whole."""
+    scan = _processed(SCAN_SESSION_ROW)
+    assert scan.restitution is not None
+    meta = scan.restitution.meta
+    assert (meta.departement_code, meta.session_date) == ("37", "2020-10-09")
+    assert normalise(meta.session_place) == normalise("Lycée Jean Moulin – Tours (37)")
 
 
 def test_scan_without_restitution_sections_is_not_a_restitution():

@@ -211,13 +211,15 @@ def _line_of(mark: Mark, words: list[tesseract.OcrWord]) -> tesseract.OcrWord | 
 
 
 def _cell_walls(analysis: PageAnalysis, dpi: float) -> list[tuple[float, float, set[float]]]:
-    """Each table's vertical extent and its cells' side walls, in pixels."""
+    """Each cell's vertical extent and its side walls, in pixels. A wall
+    parts a line only within its own cell's height: a row of one cell
+    across the table ("9 octobre 2020 - Lycée Jean Moulin - Tours") is
+    not cut where the rows below have a column wall, which would make the
+    dash after it open a run, read as a bullet."""
     scale = dpi / POINTS_PER_INCH
-    walls = []
-    for (_, top, _, bottom), rows in analysis.grids:
-        sides = {x * scale for row in rows for cell in row if cell for x in (cell[0], cell[2])}
-        walls.append((top * scale, bottom * scale, sides))
-    return walls
+    return [(top * scale, bottom * scale, {left * scale, right * scale})
+            for _, rows in analysis.grids for row in rows for cell in row if cell
+            for left, top, right, bottom in [cell]]
 
 
 def _cleaned_texts(words: list[tesseract.OcrWord], walls: list[tuple[float, float, set[float]]],
