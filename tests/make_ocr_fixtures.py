@@ -66,6 +66,10 @@ made from them are left as they are).
   word ("autonomie") of a row the page break cut.
 - `scan_Isere_p8.pdf`: page 8 of the national corpus's
   `EGNum_Isere_synthese_v2.pdf` (a plan d'action with "▶" bullets).
+- `scan_21_p4.pdf`: page 4 of the national corpus's
+  `21_restitution_etats_generaux_numerique.pdf` (its participants),
+  scanned clean: Tesseract's page reading drops the "6" of "Nombre de
+  participants : 6".
 - `scan_ille-et-vilaine_no_borders_p4-6.pdf`: pages 4–6 of
   `ille-et-vilaine_no_borders.pdf` (introduction, RETEX, a diagnostic
   table carried over a page break, all drawn without rules), scanned.
@@ -140,7 +144,7 @@ def make_changed_pdf(tmp: Path, name: str, change: Callable[[Path], None],
 
 
 def make_scan(tmp: Path, pdf: Path, pages_read: tuple[int, int], name: str,
-              rotation: float = SCAN_ROTATION_DEGREES, noise: float = NOISE_SIGMA) -> None:
+              rotation: float = SCAN_ROTATION_DEGREES, noise: float = NOISE_SIGMA, quality: int = JPEG_QUALITY) -> None:
     first, last = pages_read
     folder = Path(tempfile.mkdtemp(dir=tmp))
     subprocess.run(["pdftoppm", "-r", str(SCAN_DPI), "-gray", "-f", str(first), "-l", str(last),
@@ -152,7 +156,7 @@ def make_scan(tmp: Path, pdf: Path, pages_read: tuple[int, int], name: str,
         page = page.rotate(rotation, resample=Image.BICUBIC, fillcolor=255)
         pixels = np.asarray(page, dtype=np.float32) + rng.normal(0.0, noise, (page.height, page.width))
         pages.append(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
-    pages[0].save(OUT / name, save_all=True, append_images=pages[1:], resolution=SCAN_DPI, quality=JPEG_QUALITY)
+    pages[0].save(OUT / name, save_all=True, append_images=pages[1:], resolution=SCAN_DPI, quality=quality)
 
 
 if __name__ == "__main__":
@@ -200,3 +204,5 @@ if __name__ == "__main__":
                       "scan_DSDEN15_p6.pdf", rotation=-0.3, noise=10.0)
             make_scan(Path(tmp), national / "EGNum_Isere_synthese_v2.pdf", (8, 8),
                       "scan_Isere_p8.pdf", rotation=0.0, noise=4.0)
+            make_scan(Path(tmp), national / "21_restitution_etats_generaux_numerique.pdf", (4, 4),
+                      "scan_21_p4.pdf", rotation=0.0, noise=0.0, quality=60)

@@ -46,6 +46,8 @@ SCAN_NO_BORDERS_PAGES = (4, 6)
 SCAN_NO_BORDERS_PLAN = FIXTURES / "generated" / "scan_ardennes_no_borders_p8-9.pdf"
 # An introduction whose session row is one cell across the table (tests/make_ocr_fixtures.py).
 SCAN_SESSION_ROW = FIXTURES / "generated" / "scan_37_p4.pdf"
+# A participants table scanned clean, whose "6" Tesseract's page reading drops.
+SCAN_COUNTS = FIXTURES / "generated" / "scan_21_p4.pdf"
 
 
 @functools.cache
@@ -162,6 +164,18 @@ def test_a_dash_under_another_rows_column_wall_stays_a_dash():
     meta = scan.restitution.meta
     assert (meta.departement_code, meta.session_date) == ("37", "2020-10-09")
     assert normalise(meta.session_place) == normalise("Lycée Jean Moulin – Tours (37)")
+
+
+def test_a_count_dropped_after_its_colon_is_read_again():
+    """Tesseract reads the page's "Nombre de participants : 6" without its
+    "6" (and a "0" below it as "oO", across two lines). A line that stops
+    at a colon with ink on its right is read again whole: it ends with ":6"."""
+    scan = _processed(SCAN_COUNTS)
+    assert scan.restitution is not None
+    counts = {p.category: p.count for p in scan.restitution.participants if p.checked}
+    # As printed on the page: the count of "chercheurs" is the one dropped.
+    assert counts == {"premier_degre": 36, "second_degre": 19, "representants_academiques": 1,
+                      "associations": 10, "chercheurs": 6}
 
 
 def test_scan_without_restitution_sections_is_not_a_restitution():

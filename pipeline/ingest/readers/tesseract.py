@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytesseract
 from PIL import Image
@@ -34,6 +34,14 @@ LONE_WORD_DOUBT = 0.6
 LONE_WORD_MAX_CHARS = 4
 LONE_NUMBER_TRUST = 0.9
 _LINE_CONFIG = "--oem 1 --psm 7"
+# A line that stops at a colon while ink goes on within this many line
+# heights to its right: Tesseract dropped the count written there ("Nombre
+# de participants : 6" read without its "6"), or read it as a block of its
+# own ("oO"). The line is read again whole, as one line (psm 7), and a
+# number it then ends with, read with LONE_NUMBER_TRUST, is the count.
+COLON_REACH = 2.0
+# Darker than this (0–255) is ink: paper and its grain are far lighter.
+INK_LEVEL = 128
 # Files are already read one per core by the worker pool: Tesseract's own
 # OpenMP threads would only fight them for the same cores.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -99,19 +107,58 @@ def recognise(image: np.ndarray) -> list[OcrWord]:
                 or (text, confidence)
         words.append(OcrWord(text=text, left=data["left"][i], width=data["width"][i], height=height, line=key,
                              line_top=line_top, line_bottom=line_bottom, confidence=confidence / 100.0))
+    return _with_counts_after_colons(image, words)
+
+
+def _with_counts_after_colons(image: np.ndarray, words: list[OcrWord]) -> list[OcrWord]:
+    """`words`, with the number that each line stopping at a colon has on
+    its right read again (COLON_REACH); a word of another line over that
+    ink ("oO", read from it and the line below) is dropped."""
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line, []).append(word)
+    for key, members in lines.items():
+        first = min(members, key=lambda w: w.left)
+        last = max(members, key=lambda w: w.left)
+        if not last.text.endswith(":"):
+            continue
+        top, bottom = last.line_top, last.line_bottom
+        start = last.left + last.width
+        band = image[top:bottom, start:start + round(COLON_REACH * (bottom - top))]
+        inked = cast("np.ndarray", (band < INK_LEVEL).any(axis=0)).nonzero()[0]  # numpy's stubs: maybe a scalar
+        if inked.size == 0:
+            continue
+        end = start + int(inked[-1]) + 1
+        read = _read_as_line(image, first.left, end, top, bottom)
+        if not read:
+            continue
+        tail, confidence = read[-1]
+        text = tail.lstrip(":")  # read with its colon (":6") or after it
+        after_colon = text != tail or (len(read) >= 2 and read[-2][0].endswith(":"))
+        if not (after_colon and text.isdigit() and confidence >= 100 * LONE_NUMBER_TRUST):
+            continue
+        words = [w for w in words if w.line == key or not (
+            start <= w.left + w.width / 2 <= end and w.line_top < bottom and top < w.line_bottom)]
+        words.append(OcrWord(text=text, left=start, width=end - start, height=bottom - top, line=key,
+                             line_top=top, line_bottom=bottom, confidence=confidence / 100.0))
     return words
 
 
 def _lone_number(image: np.ndarray, left: int, width: int, top: int, bottom: int) -> tuple[str, float] | None:
-    """The number a lone word's box holds, read again as one line with a
-    margin around it (a quarter of the line's height aside, half above and
-    below: not the colon before it), if Tesseract trusts it."""
-    height = bottom - top
-    side = height // 4
-    crop = image[max(top - height // 2, 0):bottom + height // 2, max(left - side, 0):left + width + side]
-    data = pytesseract.image_to_data(Image.fromarray(crop), lang=LANGUAGE, config=_LINE_CONFIG,
-                                     output_type=Output.DICT)
-    read = [(text.strip(), float(conf)) for text, conf in zip(data["text"], data["conf"]) if (text or "").strip()]
+    """The number a lone word's box holds, read again as one line, if Tesseract trusts it."""
+    read = _read_as_line(image, left, left + width, top, bottom)
     if len(read) == 1 and read[0][0].isdigit() and read[0][1] >= 100 * LONE_NUMBER_TRUST:
         return read[0]
     return None
+
+
+def _read_as_line(image: np.ndarray, left: int, right: int, top: int, bottom: int) -> list[tuple[str, float]]:
+    """The words of a box, with their confidences (0–100), read again as
+    one line with a margin around it: a quarter of the line's height
+    aside, half above and below (not the colon before a lone word)."""
+    height = bottom - top
+    side = height // 4
+    crop = image[max(top - height // 2, 0):bottom + height // 2, max(left - side, 0):right + side]
+    data = pytesseract.image_to_data(Image.fromarray(crop), lang=LANGUAGE, config=_LINE_CONFIG,
+                                     output_type=Output.DICT)
+    return [(text.strip(), float(conf)) for text, conf in zip(data["text"], data["conf"]) if (text or "").strip()]
