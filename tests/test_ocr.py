@@ -21,7 +21,8 @@ from assets.documents import _file_metadata
 from pipeline.batch import Origin
 from pipeline.ingest import cache, process
 from pipeline.ingest.errors import RejectedFile
-from pipeline.ingest.process import process_file
+from pipeline.ingest.parse.document import parse_layout
+from pipeline.ingest.process import process_file, table_header
 from pipeline.ingest.readers import ocr, tesseract
 from pipeline.ingest.readers.page_image import SETTINGS, analyse, skew_angle
 from pipeline.ingest.readers.pdf_reader import layout_from_pages, page_from_words
@@ -48,6 +49,8 @@ SCAN_NO_BORDERS_PLAN = FIXTURES / "generated" / "scan_ardennes_no_borders_p8-9.p
 SCAN_SESSION_ROW = FIXTURES / "generated" / "scan_37_p4.pdf"
 # A participants table scanned clean, whose "6" Tesseract's page reading drops.
 SCAN_COUNTS = FIXTURES / "generated" / "scan_21_p4.pdf"
+# A fiche mesure's end, then a fiche whose theme title runs over two lines.
+SCAN_FICHE_TITLE = FIXTURES / "generated" / "scan_Isere_p9-10.pdf"
 
 
 @functools.cache
@@ -176,6 +179,19 @@ def test_a_count_dropped_after_its_colon_is_read_again():
     # As printed on the page: the count of "chercheurs" is the one dropped.
     assert counts == {"premier_degre": 36, "second_degre": 19, "representants_academiques": 1,
                       "associations": 10, "chercheurs": 6}
+
+
+def test_a_fiche_title_on_two_lines_stays_one_heading():
+    """Page 10 opens with a fiche's theme on two title lines ("Travailler
+    ensemble autrement/ Culture numérique | professionnelle commune"),
+    whose Tesseract boxes differ (a "q" reaches lower): they are one size,
+    so one heading, not a last besoin of the fiche above."""
+    layout = ocr.read_scan(SCAN_FICHE_TITLE.read_bytes(), RejectedFile("not_a_restitution", ""),
+                           header=table_header).layout
+    fiches = [item for item in parse_layout(layout).items if item.section == "fiche"]
+    assert not any("Travailler ensemble" in item.text for item in fiches)
+    assert [item.theme for item in fiches if item.role == "besoin"] == \
+        ["responsable_souverain", "travailler_ensemble", "travailler_ensemble"]
 
 
 def test_scan_without_restitution_sections_is_not_a_restitution():

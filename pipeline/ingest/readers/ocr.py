@@ -179,11 +179,15 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     letters = {line: statistics.median(values) for line, values in heights.items()}
     usual_letters = statistics.median(letters.values()) if letters else 0.0
 
+    sizes = _line_sizes(words, settings)
+
     def word(text: str, left: float, right: float, line: tesseract.OcrWord | None,
              top: float, bottom: float) -> PlumberObject:
         size = bottom - top
         title = (size >= settings.title_height_ratio * usual
                  and (line is None or letters[line.line] >= settings.title_height_ratio * usual_letters))
+        if title and line is not None:
+            size = sizes[line.line]
         if not title:
             middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
             top, bottom = middle - half, middle + half
@@ -199,6 +203,24 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
         top, bottom = (line.line_top, line.line_bottom) if line else (mark.top, mark.bottom + 1)
         plumber.append(word(mark.glyph, mark.left, mark.right + 1, line, top, bottom))
     return plumber
+
+
+def _line_sizes(words: list[tesseract.OcrWord], settings: ScanSettings) -> dict[tuple[int, int, int], float]:
+    """Each line's height as a title's size: a line's own box, or the line
+    above's when they differ by less than `title_size_spread`. A line box
+    grows with descenders and accents (45 px for "Travailler ensemble
+    autrement/ Culture numérique", 43 for "professionnelle commune"), and
+    the paragraph rebuilder would read the size change as a new paragraph,
+    cutting a two-line title in two."""
+    boxes = sorted({w.line: (w.line_top, w.line_bottom) for w in words}.items(), key=lambda kv: kv[1])
+    sizes: dict[tuple[int, int, int], float] = {}
+    previous: float | None = None
+    for line, (top, bottom) in boxes:
+        size = float(bottom - top)
+        if previous is not None and abs(size - previous) <= settings.title_size_spread * previous:
+            size = previous
+        sizes[line] = previous = size
+    return sizes
 
 
 def _line_of(mark: Mark, words: list[tesseract.OcrWord]) -> tesseract.OcrWord | None:

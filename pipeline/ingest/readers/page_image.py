@@ -90,6 +90,9 @@ class ScanSettings:
     # the usual height (Tesseract's boxes hold accents and descenders, so
     # consecutive lines' boxes overlap in dense text).
     title_height_ratio: float = 1.5
+    # Title lines one after the other whose boxes differ by less than this
+    # share of the height are one size (`ocr._line_sizes`).
+    title_size_spread: float = 0.1
     body_line_share: float = 0.8
     # A body line's size (the unit of the paragraph rules: the blank that
     # separates paragraphs, a space's width) is the usual height itself:
