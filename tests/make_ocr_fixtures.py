@@ -68,6 +68,9 @@ made from them are left as they are).
   `EGNum_Isere_synthese_v2.pdf` (a plan d'action with "▶" bullets).
 - `scan_Isere_p9-10.pdf`: pages 9–10 of the same: a fiche mesure's
   end, then a fiche whose theme title runs over two lines.
+- `scan_aube_p9.pdf`: page 9 of the national corpus's
+  `restitution-egn-aube_def.pdf`: a fiche whose theme title ends on a
+  line of one word, "TOUS".
 - `scan_21_p4.pdf`: page 4 of the national corpus's
   `21_restitution_etats_generaux_numerique.pdf` (its participants),
   scanned clean: Tesseract's page reading drops the "6" of "Nombre de
@@ -208,5 +211,7 @@ if __name__ == "__main__":
                       "scan_Isere_p8.pdf", rotation=0.0, noise=4.0)
             make_scan(Path(tmp), national / "EGNum_Isere_synthese_v2.pdf", (9, 10),
                       "scan_Isere_p9-10.pdf", rotation=0.2, noise=5.0)
+            make_scan(Path(tmp), national / "restitution-egn-aube_def.pdf", (9, 9),
+                      "scan_aube_p9.pdf", rotation=-0.2, noise=6.0)
             make_scan(Path(tmp), national / "21_restitution_etats_generaux_numerique.pdf", (4, 4),
                       "scan_21_p4.pdf", rotation=0.0, noise=0.0, quality=60)

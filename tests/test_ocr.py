@@ -49,8 +49,10 @@ SCAN_NO_BORDERS_PLAN = FIXTURES / "generated" / "scan_ardennes_no_borders_p8-9.p
 SCAN_SESSION_ROW = FIXTURES / "generated" / "scan_37_p4.pdf"
 # A participants table scanned clean, whose "6" Tesseract's page reading drops.
 SCAN_COUNTS = FIXTURES / "generated" / "scan_21_p4.pdf"
-# A fiche mesure's end, then a fiche whose theme title runs over two lines.
+# A fiche mesure's end, then a fiche whose theme title runs over two lines;
+# a fiche whose title's second line is one word in capitals.
 SCAN_FICHE_TITLE = FIXTURES / "generated" / "scan_Isere_p9-10.pdf"
+SCAN_FICHE_TITLE_CAPITALS = FIXTURES / "generated" / "scan_aube_p9.pdf"
 
 
 @functools.cache
@@ -181,17 +183,28 @@ def test_a_count_dropped_after_its_colon_is_read_again():
                       "associations": 10, "chercheurs": 6}
 
 
+def _fiche_items(path) -> list:
+    layout = ocr.read_scan(path.read_bytes(), RejectedFile("not_a_restitution", ""), header=table_header).layout
+    return [item for item in parse_layout(layout).items if item.section == "fiche"]
+
+
 def test_a_fiche_title_on_two_lines_stays_one_heading():
     """Page 10 opens with a fiche's theme on two title lines ("Travailler
     ensemble autrement/ Culture numérique | professionnelle commune"),
     whose Tesseract boxes differ (a "q" reaches lower): they are one size,
     so one heading, not a last besoin of the fiche above."""
-    layout = ocr.read_scan(SCAN_FICHE_TITLE.read_bytes(), RejectedFile("not_a_restitution", ""),
-                           header=table_header).layout
-    fiches = [item for item in parse_layout(layout).items if item.section == "fiche"]
+    fiches = _fiche_items(SCAN_FICHE_TITLE)
     assert not any("Travailler ensemble" in item.text for item in fiches)
     assert [item.theme for item in fiches if item.role == "besoin"] == \
         ["responsable_souverain", "travailler_ensemble", "travailler_ensemble"]
+
+
+def test_a_fiche_title_whose_last_line_is_one_short_word_keeps_it():
+    """"#1 GARANTIR UN ÉGAL ACCÈS AU NUMÉRIQUE POUR | TOUS": the second
+    line's box is far shorter (no accent, no descender), yet its capitals
+    are as tall, so it goes on with the title and the fiche has its theme."""
+    fiches = _fiche_items(SCAN_FICHE_TITLE_CAPITALS)
+    assert len(fiches) >= 5 and {item.theme for item in fiches} == {"acces"}
 
 
 def test_scan_without_restitution_sections_is_not_a_restitution():

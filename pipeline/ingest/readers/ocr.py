@@ -159,8 +159,8 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     or overlapping lines as a new paragraph: so a body line is given a
     share of the usual line height, centred on its box, as its
     height, and that height itself as its size; only a title's line keeps
-    its own: much taller than usual, and so are most of its words' boxes
-    (one word's box can be as tall in body text). A line of a
+    its own (`_title_sizes`): much taller than usual, and so are most of
+    its words' boxes (one word's box can be as tall in body text). A line of a
     table without rules whose columns sit a little apart in height is as
     tall, of body letters: Tesseract reads the row's columns as one line.
 
@@ -179,16 +179,12 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     letters = {line: statistics.median(values) for line, values in heights.items()}
     usual_letters = statistics.median(letters.values()) if letters else 0.0
 
-    sizes = _line_sizes(words, settings)
+    titles = _title_sizes(words, letters, usual, usual_letters, settings)
 
     def word(text: str, left: float, right: float, line: tesseract.OcrWord | None,
              top: float, bottom: float) -> PlumberObject:
-        size = bottom - top
-        title = (size >= settings.title_height_ratio * usual
-                 and (line is None or letters[line.line] >= settings.title_height_ratio * usual_letters))
-        if title and line is not None:
-            size = sizes[line.line]
-        if not title:
+        size = titles.get(line.line) if line is not None else None
+        if size is None:
             middle, half = (top + bottom) / 2, settings.body_line_share * usual / 2
             top, bottom = middle - half, middle + half
             size = settings.body_size_share * usual
@@ -205,21 +201,30 @@ def _plumber_words(words: list[tesseract.OcrWord], analysis: PageAnalysis, dpi: 
     return plumber
 
 
-def _line_sizes(words: list[tesseract.OcrWord], settings: ScanSettings) -> dict[tuple[int, int, int], float]:
-    """Each line's height as a title's size: a line's own box, or the line
-    above's when they differ by less than `title_size_spread`. A line box
-    grows with descenders and accents (45 px for "Travailler ensemble
-    autrement/ Culture numérique", 43 for "professionnelle commune"), and
-    the paragraph rebuilder would read the size change as a new paragraph,
-    cutting a two-line title in two."""
+def _title_sizes(words: list[tesseract.OcrWord], letters: dict[tuple[int, int, int], float], usual: float,
+                 usual_letters: float, settings: ScanSettings) -> dict[tuple[int, int, int], float]:
+    """The size of each title line: its box's height.
+
+    A title line is much taller than usual, and so are its letters; the
+    line right below a title line whose letters are as tall, within
+    `title_size_spread`, goes on with the title at its size. A box grows
+    with accents and descenders ("#1 GARANTIR UN ÉGAL ACCÈS AU NUMÉRIQUE
+    POUR" 48 px, "TOUS" 34 px, letters 34 px in both), and the paragraph
+    rebuilder would read a size change, or "TOUS" as body text, as a new
+    paragraph: a two-line fiche title cut in two, its first line the last
+    besoin of the fiche above.
+    """
     boxes = sorted({w.line: (w.line_top, w.line_bottom) for w in words}.items(), key=lambda kv: kv[1])
     sizes: dict[tuple[int, int, int], float] = {}
-    previous: float | None = None
+    above: tuple[float, float] | None = None  # the title line just above: its size and letters
     for line, (top, bottom) in boxes:
-        size = float(bottom - top)
-        if previous is not None and abs(size - previous) <= settings.title_size_spread * previous:
-            size = previous
-        sizes[line] = previous = size
+        box, height = float(bottom - top), letters[line]
+        goes_on = above is not None and abs(height - above[1]) <= settings.title_size_spread * above[1]
+        if goes_on and above is not None:
+            sizes[line] = above[0]
+        elif box >= settings.title_height_ratio * usual and height >= settings.title_height_ratio * usual_letters:
+            sizes[line] = box
+        above = (sizes[line], height) if line in sizes else None
     return sizes
 
 

@@ -90,8 +90,8 @@ class ScanSettings:
     # the usual height (Tesseract's boxes hold accents and descenders, so
     # consecutive lines' boxes overlap in dense text).
     title_height_ratio: float = 1.5
-    # Title lines one after the other whose boxes differ by less than this
-    # share of the height are one size (`ocr._line_sizes`).
+    # The line below a title line whose letters are as tall, within this
+    # share, goes on with the title, at its size (`ocr._title_sizes`).
     title_size_spread: float = 0.1
     body_line_share: float = 0.8
     # A body line's size (the unit of the paragraph rules: the blank that
