@@ -219,9 +219,8 @@ def _title_sizes(words: list[tesseract.OcrWord], letters: dict[tuple[int, int, i
     above: tuple[float, float] | None = None  # the title line just above: its size and letters
     for line, (top, bottom) in boxes:
         box, height = float(bottom - top), letters[line]
-        goes_on = above is not None and abs(height - above[1]) <= settings.title_size_spread * above[1]
-        if goes_on and above is not None:
-            sizes[line] = above[0]
+        if above is not None and abs(height - above[1]) <= settings.title_size_spread * above[1]:
+            sizes[line] = above[0]  # goes on with the title line above
         elif box >= settings.title_height_ratio * usual and height >= settings.title_height_ratio * usual_letters:
             sizes[line] = box
         above = (sizes[line], height) if line in sizes else None
